@@ -1,0 +1,178 @@
+using KvCluster.Kv.Storage;
+
+namespace KvCluster.Kv.Mvcc;
+
+public sealed partial class MvccStore
+{
+    private readonly Thread _committer;
+    private readonly SemaphoreSlim _commitSignal = new(0);
+    private TaskCompletionSource _round = NewRound();
+    private List<(long Revision, List<Event> Events)> _unpublished = [];
+    private bool _commitRequested;
+    private bool _stopCommitter;
+    private Exception? _fatal;
+
+    /// <summary>Commit rounds completed (each is one WAL flush); for metrics and benchmarks.</summary>
+    public long CommitRounds { get; private set; }
+
+    private static TaskCompletionSource NewRound() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>
+    /// Runs <paramref name="body"/> as one write request under the write lock, then waits until its
+    /// WAL entry is durable. The body must validate before it changes anything: once it has called
+    /// Upsert, it must not throw.
+    /// </summary>
+    private async ValueTask<T> WriteAsync<T>(long appliedIndex, Func<WriteBatch, T> body)
+    {
+        T result;
+        Task? durable = null;
+        lock (_writeLock)
+        {
+            ThrowIfDisposed();
+            if (_fatal is not null)
+            {
+                throw new IOException("the store stopped after a write-ahead log failure", _fatal);
+            }
+
+            var b = new WriteBatch(_applied + 1);
+            result = body(b);
+            if (appliedIndex > _appliedIndex)
+            {
+                Volatile.Write(ref _appliedIndex, appliedIndex);
+            }
+
+            var entry = ToWalEntry(b, appliedIndex);
+            if (entry is not null)
+            {
+                _wal.Append(entry.Encode());
+                if (b.Records.Count > 0)
+                {
+                    _applied = b.Rev;
+                    _unpublished.Add((b.Rev, b.Events));
+                }
+            }
+
+            // Also wait when nothing was written but earlier writes are not durable yet: the response
+            // names the current revision, and a client must be able to read at it.
+            if (entry is not null || _applied > Volatile.Read(ref _durable))
+            {
+                durable = _round.Task;
+                RequestCommit();
+            }
+        }
+
+        if (durable is not null)
+        {
+            await durable.ConfigureAwait(false);
+        }
+
+        return result;
+    }
+
+    private static WalEntry? ToWalEntry(WriteBatch b, long appliedIndex)
+    {
+        if (b.Records.Count > 0)
+        {
+            return new WalEntry(WalEntryType.Write, appliedIndex) { Revision = b.Rev, Records = b.Records, LeaseId = b.RevokedLease };
+        }
+
+        if (b.RevokedLease != 0)
+        {
+            return new WalEntry(WalEntryType.LeaseRevoke, appliedIndex) { LeaseId = b.RevokedLease };
+        }
+
+        if (b.GrantedLease is { } g)
+        {
+            return new WalEntry(WalEntryType.LeaseGrant, appliedIndex) { LeaseId = g.Id, LeaseTtl = g.Ttl };
+        }
+
+        return appliedIndex > 0 ? new WalEntry(WalEntryType.Write, appliedIndex) : null;
+    }
+
+    /// <summary>Appends an entry that changes no revision (compaction) and returns when it is durable.</summary>
+    private Task AppendUnderLock(WalEntry entry)
+    {
+        _wal.Append(entry.Encode());
+        RequestCommit();
+        return _round.Task;
+    }
+
+    private void RequestCommit()
+    {
+        if (!_commitRequested)
+        {
+            _commitRequested = true;
+            _commitSignal.Release();
+        }
+    }
+
+    /// <summary>
+    /// The group committer: takes everything enqueued so far, flushes the WAL once, then publishes the
+    /// new revisions to readers and watchers, in order, and releases the writers of that round.
+    /// </summary>
+    private void CommitLoop()
+    {
+        while (true)
+        {
+            _commitSignal.Wait();
+            TaskCompletionSource round;
+            List<(long Revision, List<Event> Events)> published;
+            long target;
+            bool stop;
+            lock (_writeLock)
+            {
+                _commitRequested = false;
+                round = _round;
+                _round = NewRound();
+                published = _unpublished;
+                _unpublished = [];
+                target = _applied;
+                stop = _stopCommitter;
+            }
+
+            try
+            {
+                if (_options.Sync || stop)
+                {
+                    _wal.Commit();
+                }
+            }
+            catch (Exception e)
+            {
+                // A log that cannot be flushed cannot promise durability: fail this round and every later write.
+                lock (_writeLock)
+                {
+                    _fatal = e;
+                }
+
+                round.TrySetException(e);
+                continue;
+            }
+
+            CommitRounds++;
+            foreach (var (rev, events) in published)
+            {
+                Volatile.Write(ref _durable, rev);
+                _hub?.Publish(rev, events);
+            }
+
+            Volatile.Write(ref _durable, Math.Max(Volatile.Read(ref _durable), target));
+            round.TrySetResult();
+            if (stop)
+            {
+                return;
+            }
+        }
+    }
+
+    private void StopCommitter()
+    {
+        lock (_writeLock)
+        {
+            _stopCommitter = true;
+        }
+
+        _commitSignal.Release();
+        _committer.Join();
+    }
+}

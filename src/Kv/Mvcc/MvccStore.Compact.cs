@@ -1,0 +1,83 @@
+using KvCluster.Kv.Storage;
+
+namespace KvCluster.Kv.Mvcc;
+
+public sealed partial class MvccStore
+{
+    /// <summary>Serializes physical compaction with snapshots, which need every record they list to stay.</summary>
+    private readonly SemaphoreSlim _compactGate = new(1, 1);
+    private readonly object _compactChain = new();
+    private Task _physicalCompaction = Task.CompletedTask;
+
+    /// <summary>Below this many removed records a compaction deletes them but leaves FASTER's log as it is.</summary>
+    private const int LogCompactionThreshold = 1024;
+
+    public async ValueTask<CompactResponse> CompactAsync(long revision, bool physical = false, long appliedIndex = 0, CancellationToken ct = default)
+    {
+        List<Revision> removed;
+        Task durable;
+        lock (_writeLock)
+        {
+            ThrowIfDisposed();
+            if (revision <= _compactRev)
+            {
+                throw KvException.Compacted();
+            }
+
+            if (revision > _applied)
+            {
+                throw KvException.FutureRevision();
+            }
+
+            Volatile.Write(ref _compactRev, revision);
+            if (appliedIndex > _appliedIndex)
+            {
+                Volatile.Write(ref _appliedIndex, appliedIndex);
+            }
+
+            removed = _index.Compact(revision);
+            durable = AppendUnderLock(new WalEntry(WalEntryType.Compact, appliedIndex) { Revision = revision });
+        }
+
+        await durable.ConfigureAwait(false);
+        _hub.Kick();
+        var job = RunPhysicalCompaction(removed, ct);
+        if (physical)
+        {
+            await job.ConfigureAwait(false);
+        }
+
+        return new CompactResponse(Revision);
+    }
+
+    /// <summary>Deletes the records no read can reach any more, then lets FASTER reclaim the space.</summary>
+    private Task RunPhysicalCompaction(List<Revision> removed, CancellationToken ct)
+    {
+        lock (_compactChain)
+        {
+            var previous = _physicalCompaction;
+            _physicalCompaction = Task.Run(async () =>
+            {
+                await previous.ConfigureAwait(false);
+                await _compactGate.WaitAsync(ct).ConfigureAwait(false);
+                try
+                {
+                    foreach (var rev in removed)
+                    {
+                        _records.Delete(rev);
+                    }
+
+                    if (removed.Count >= LogCompactionThreshold)
+                    {
+                        _records.CompactLog();
+                    }
+                }
+                finally
+                {
+                    _compactGate.Release();
+                }
+            }, ct);
+            return _physicalCompaction;
+        }
+    }
+}

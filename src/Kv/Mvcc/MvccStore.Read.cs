@@ -1,0 +1,181 @@
+using KvCluster.Kv.Storage;
+
+namespace KvCluster.Kv.Mvcc;
+
+public sealed partial class MvccStore
+{
+    public RangeResponse Range(RangeRequest request)
+    {
+        Validation.RequireKey(request.Key);
+        long current = Revision;
+        return RangeAt(request, current, current);
+    }
+
+    /// <summary>
+    /// A range as etcd's applier does it: count is every key of the range at the revision (before
+    /// the min/max filters); with a sort or a filter everything is fetched and cut afterwards;
+    /// otherwise limit + 1 are fetched so that <c>more</c> is exact.
+    /// </summary>
+    private RangeResponse RangeAt(RangeRequest r, long current, long headerRevision)
+    {
+        long rev = r.Revision <= 0 ? current : r.Revision;
+        CheckReadable(rev, current);
+        var range = new KeyRange(r.Key, r.RangeEnd);
+        if (r.CountOnly)
+        {
+            return new RangeResponse(headerRevision, [], false, _index.Count(range, rev));
+        }
+
+        bool fetchAll = r.SortOrder != SortOrder.None || r.MinModRevision != 0 || r.MaxModRevision != 0
+            || r.MinCreateRevision != 0 || r.MaxCreateRevision != 0 || r.Limit <= 0;
+        long fetch = fetchAll ? long.MaxValue : r.Limit + 1;
+        var found = new List<Revision>();
+        int total = _index.Range(range, rev, descending: false, (_, at) =>
+        {
+            if (found.Count < fetch)
+            {
+                found.Add(at);
+            }
+
+            return true;
+        });
+
+        var kvs = new List<KeyValue>(found.Count);
+        foreach (var at in found)
+        {
+            var kv = ReadKeyValue(at);
+            if (Pass(r, kv))
+            {
+                kvs.Add(r.KeysOnly ? kv with { Value = [] } : kv);
+            }
+        }
+
+        Sort(kvs, r);
+        bool more = false;
+        if (r.Limit > 0 && kvs.Count > r.Limit)
+        {
+            kvs.RemoveRange((int)r.Limit, kvs.Count - (int)r.Limit);
+            more = true;
+        }
+
+        return new RangeResponse(headerRevision, kvs, more, total);
+    }
+
+    private void CheckReadable(long rev, long current)
+    {
+        if (rev > current)
+        {
+            throw KvException.FutureRevision();
+        }
+
+        if (rev < CompactRevision)
+        {
+            throw KvException.Compacted();
+        }
+    }
+
+    private static bool Pass(RangeRequest r, KeyValue kv) =>
+        !(r.MaxModRevision != 0 && kv.ModRevision > r.MaxModRevision)
+        && !(r.MinModRevision != 0 && kv.ModRevision < r.MinModRevision)
+        && !(r.MaxCreateRevision != 0 && kv.CreateRevision > r.MaxCreateRevision)
+        && !(r.MinCreateRevision != 0 && kv.CreateRevision < r.MinCreateRevision);
+
+    private static void Sort(List<KeyValue> kvs, RangeRequest r)
+    {
+        var order = r.SortOrder;
+        if (order == SortOrder.None && r.SortTarget != SortTarget.Key)
+        {
+            // The index returns keys ascending; any other target defaults to ascending (etcd does the same).
+            order = SortOrder.Ascend;
+        }
+
+        if (order == SortOrder.None || (order == SortOrder.Ascend && r.SortTarget == SortTarget.Key))
+        {
+            return;
+        }
+
+        Comparison<KeyValue> cmp = r.SortTarget switch
+        {
+            SortTarget.Version => (a, b) => a.Version.CompareTo(b.Version),
+            SortTarget.Create => (a, b) => a.CreateRevision.CompareTo(b.CreateRevision),
+            SortTarget.Mod => (a, b) => a.ModRevision.CompareTo(b.ModRevision),
+            SortTarget.Value => (a, b) => a.Value.AsSpan().SequenceCompareTo(b.Value),
+            _ => (a, b) => a.Key.AsSpan().SequenceCompareTo(b.Key),
+        };
+        var sorted = order == SortOrder.Descend ? kvs.OrderByDescending(k => k, Comparer<KeyValue>.Create(cmp)) : kvs.OrderBy(k => k, Comparer<KeyValue>.Create(cmp));
+        var copy = sorted.ToList();
+        kvs.Clear();
+        kvs.AddRange(copy);
+    }
+
+    /// <summary>The record of a revision the index points at. Missing means a compaction removed it meanwhile.</summary>
+    private KeyValue ReadKeyValue(Revision at)
+    {
+        var rec = _records.Read(at) ?? throw KvException.Compacted();
+        return RecordCodec.Decode(rec, at.Main, out _);
+    }
+
+    /// <summary>The value of a key at a revision, or null.</summary>
+    private KeyValue? Get(byte[] key, long atRev) => _index.TryGet(key, atRev, out var at) ? ReadKeyValue(at) : null;
+
+    /// <summary>etcd's applyCompare: every key of the range must satisfy it; no key compares as zero values, except VALUE, which fails.</summary>
+    private bool Evaluate(Compare c, long atRev)
+    {
+        var range = new KeyRange(c.Key, c.RangeEnd);
+        bool any = false, ok = true;
+        _index.Range(range, atRev, descending: false, (_, at) =>
+        {
+            any = true;
+            ok = CompareOne(c, ReadKeyValue(at));
+            return ok;
+        });
+
+        if (!any)
+        {
+            return c.Target != CompareTarget.Value && CompareOne(c, new KeyValue([], [], 0, 0, 0, 0));
+        }
+
+        return ok;
+    }
+
+    private static bool CompareOne(Compare c, KeyValue kv)
+    {
+        int result = c.Target switch
+        {
+            CompareTarget.Version => kv.Version.CompareTo(c.Version),
+            CompareTarget.Create => kv.CreateRevision.CompareTo(c.CreateRevision),
+            CompareTarget.Mod => kv.ModRevision.CompareTo(c.ModRevision),
+            CompareTarget.Value => kv.Value.AsSpan().SequenceCompareTo(c.Value),
+            CompareTarget.Lease => kv.Lease.CompareTo(c.Lease),
+            _ => throw new ArgumentOutOfRangeException(nameof(c), c.Target, "unknown compare target"),
+        };
+
+        return c.Result switch
+        {
+            CompareResult.Equal => result == 0,
+            CompareResult.NotEqual => result != 0,
+            CompareResult.Greater => result > 0,
+            CompareResult.Less => result < 0,
+            _ => throw new ArgumentOutOfRangeException(nameof(c), c.Result, "unknown compare result"),
+        };
+    }
+
+    /// <summary>The branch each txn (and nested txn) takes, decided before any op runs, against one view (as etcd does).</summary>
+    private sealed record TxnPath(bool Succeeded, TxnPath?[] Nested);
+
+    private TxnPath Plan(TxnRequest t, long atRev)
+    {
+        bool ok = t.Compare.All(c => Evaluate(c, atRev));
+        var ops = ok ? t.Success : t.Failure;
+        var nested = new TxnPath?[ops.Count];
+        for (int i = 0; i < ops.Count; i++)
+        {
+            if (ops[i].Txn is { } inner)
+            {
+                nested[i] = Plan(inner, atRev);
+            }
+        }
+
+        return new TxnPath(ok, nested);
+    }
+}

@@ -1,0 +1,182 @@
+using KvCluster.Kv.Storage;
+
+namespace KvCluster.Kv.Mvcc;
+
+public sealed partial class MvccStore
+{
+    public ValueTask<PutResponse> PutAsync(PutRequest request, long appliedIndex = 0, CancellationToken ct = default)
+    {
+        Validation.CheckPut(request);
+        return WriteAsync(appliedIndex, b =>
+        {
+            CheckPutTarget(request, b.Rev - 1);
+            return DoPut(b, request);
+        });
+    }
+
+    public ValueTask<DeleteRangeResponse> DeleteRangeAsync(DeleteRangeRequest request, long appliedIndex = 0, CancellationToken ct = default)
+    {
+        Validation.RequireKey(request.Key);
+        return WriteAsync(appliedIndex, b => DoDelete(b, request));
+    }
+
+    public ValueTask<TxnResponse> TxnAsync(TxnRequest request, long appliedIndex = 0, CancellationToken ct = default)
+    {
+        Validation.CheckTxn(request, _options.MaxTxnOps);
+        if (!Validation.IsWrite(request) && appliedIndex == 0)
+        {
+            // Read-only: no lock, one consistent view at the durable revision.
+            var view = new WriteBatch(Revision + 1);
+            var path = Plan(request, view.Rev - 1);
+            CheckPath(request, path, view.Rev - 1);
+            return ValueTask.FromResult(new TxnResponse(view.HeaderRevision, path.Succeeded, Execute(view, request, path)));
+        }
+
+        return WriteAsync(appliedIndex, b =>
+        {
+            var path = Plan(request, b.Rev - 1);
+            CheckPath(request, path, b.Rev - 1);
+            var responses = Execute(b, request, path);
+            return new TxnResponse(b.HeaderRevision, path.Succeeded, responses);
+        });
+    }
+
+    /// <summary>The changes of one write request: all share main revision <see cref="Rev"/>, numbered by sub.</summary>
+    private sealed class WriteBatch(long rev)
+    {
+        public long Rev { get; } = rev;
+        public List<(int Sub, byte[] Record)> Records { get; } = [];
+        public List<Event> Events { get; } = [];
+        public long RevokedLease { get; set; }
+        public (long Id, long Ttl)? GrantedLease { get; set; }
+
+        /// <summary>The revision a response reports: this write's, if it changed anything, else the one before.</summary>
+        public long HeaderRevision => Records.Count > 0 ? Rev : Rev - 1;
+
+        public Revision Next() => new(Rev, Records.Count);
+    }
+
+    private void CheckPutTarget(PutRequest r, long atRev)
+    {
+        if ((r.IgnoreValue || r.IgnoreLease) && !_index.TryGet(r.Key, atRev, out _))
+        {
+            throw KvException.KeyNotFound();
+        }
+
+        if (r.Lease != 0 && !_lessor.Exists(r.Lease))
+        {
+            throw KvException.LeaseNotFound();
+        }
+    }
+
+    /// <summary>Checks the ops on the chosen path that can fail, so that a txn fails before it changes anything.</summary>
+    private void CheckPath(TxnRequest t, TxnPath path, long current)
+    {
+        var ops = path.Succeeded ? t.Success : t.Failure;
+        for (int i = 0; i < ops.Count; i++)
+        {
+            if (ops[i].Put is { } p)
+            {
+                CheckPutTarget(p, current);
+            }
+            else if (ops[i].Range is { } r && r.Revision > 0)
+            {
+                CheckReadable(r.Revision, current);
+            }
+            else if (ops[i].Txn is { } n)
+            {
+                CheckPath(n, path.Nested[i]!, current);
+            }
+        }
+    }
+
+    private List<ResponseOp> Execute(WriteBatch b, TxnRequest t, TxnPath path)
+    {
+        var ops = path.Succeeded ? t.Success : t.Failure;
+        var responses = new List<ResponseOp>(ops.Count);
+        for (int i = 0; i < ops.Count; i++)
+        {
+            var op = ops[i];
+            if (op.Range is { } r)
+            {
+                // Reads inside a txn see the txn's own earlier writes.
+                responses.Add(new ResponseOp { Range = RangeAt(r, b.HeaderRevision, b.HeaderRevision) });
+            }
+            else if (op.Put is { } p)
+            {
+                responses.Add(new ResponseOp { Put = DoPut(b, p) });
+            }
+            else if (op.DeleteRange is { } d)
+            {
+                responses.Add(new ResponseOp { DeleteRange = DoDelete(b, d) });
+            }
+            else if (op.Txn is { } n)
+            {
+                var nested = path.Nested[i]!;
+                var inner = Execute(b, n, nested);
+                responses.Add(new ResponseOp { Txn = new TxnResponse(b.HeaderRevision, nested.Succeeded, inner) });
+            }
+        }
+
+        return responses;
+    }
+
+    private PutResponse DoPut(WriteBatch b, PutRequest r)
+    {
+        var prev = Get(r.Key, b.Rev);
+        var value = r.IgnoreValue ? prev!.Value : r.Value;
+        long lease = r.IgnoreLease ? prev!.Lease : r.Lease;
+        long create = prev?.CreateRevision ?? b.Rev;
+        long version = (prev?.Version ?? 0) + 1;
+        var at = b.Next();
+        var record = RecordCodec.Encode(r.Key, value, create, version, lease, tombstone: false);
+        _records.Upsert(at, record);
+        _index.Put(r.Key, at);
+        b.Records.Add((at.Sub, record));
+        if (prev is not null && prev.Lease != 0 && prev.Lease != lease)
+        {
+            _lessor.Detach(prev.Lease, r.Key);
+        }
+
+        if (lease != 0)
+        {
+            _lessor.Attach(lease, r.Key);
+        }
+
+        b.Events.Add(new Event(EventType.Put, new KeyValue(r.Key, value, create, b.Rev, version, lease), prev));
+        return new PutResponse(b.HeaderRevision, r.PrevKv ? prev : null);
+    }
+
+    private DeleteRangeResponse DoDelete(WriteBatch b, DeleteRangeRequest r)
+    {
+        var targets = new List<(byte[] Key, Revision At)>();
+        _index.Range(new KeyRange(r.Key, r.RangeEnd), b.Rev, descending: false, (k, at) =>
+        {
+            targets.Add((k, at));
+            return true;
+        });
+
+        var prevs = new List<KeyValue>();
+        foreach (var (key, current) in targets)
+        {
+            var prev = ReadKeyValue(current);
+            var at = b.Next();
+            var record = RecordCodec.Encode(key, [], 0, 0, 0, tombstone: true);
+            _records.Upsert(at, record);
+            _index.Tombstone(key, at);
+            b.Records.Add((at.Sub, record));
+            if (prev.Lease != 0)
+            {
+                _lessor.Detach(prev.Lease, key);
+            }
+
+            b.Events.Add(new Event(EventType.Delete, new KeyValue(key, [], 0, b.Rev, 0, 0), prev));
+            if (r.PrevKv)
+            {
+                prevs.Add(prev);
+            }
+        }
+
+        return new DeleteRangeResponse(b.HeaderRevision, targets.Count, prevs);
+    }
+}

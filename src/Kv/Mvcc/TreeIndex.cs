@@ -1,0 +1,238 @@
+namespace KvCluster.Kv.Mvcc;
+
+/// <summary>
+/// The ordered in-memory index: key → <see cref="KeyIndex"/>, sorted by key bytes. Answers "which
+/// revision of key K is visible at revision R" and ordered range scans. Readers run concurrently;
+/// a writer excludes them only for the instant of its change.
+/// </summary>
+internal sealed class TreeIndex
+{
+    private readonly SortedSet<KeyIndex> _tree = new(KeyOrder.Instance);
+    private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
+
+    public int KeyCount
+    {
+        get
+        {
+            _lock.EnterReadLock();
+            try { return _tree.Count; }
+            finally { _lock.ExitReadLock(); }
+        }
+    }
+
+    public bool TryGet(byte[] key, long atRev, out Revision rev)
+    {
+        var probe = new KeyIndex(key);
+        _lock.EnterReadLock();
+        try
+        {
+            if (_tree.TryGetValue(probe, out var ki))
+            {
+                return ki.TryGet(atRev, out rev);
+            }
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+
+        rev = default;
+        return false;
+    }
+
+    /// <summary>
+    /// Visits, in key order (or reverse), the revision visible at <paramref name="atRev"/> of each key in
+    /// the range. The visitor returns false to stop early. Returns the number of keys visited.
+    /// </summary>
+    public int Range(KeyRange range, long atRev, bool descending, Func<byte[], Revision, bool> visit)
+    {
+        int n = 0;
+        _lock.EnterReadLock();
+        try
+        {
+            if (range.IsSingleKey)
+            {
+                if (_tree.TryGetValue(new KeyIndex(range.Key), out var ki) && ki.TryGet(atRev, out var r))
+                {
+                    n++;
+                    visit(ki.Key, r);
+                }
+
+                return n;
+            }
+
+            var view = View(range);
+            foreach (var ki in descending ? view.Reverse() : view)
+            {
+                if (!range.Contains(ki.Key) || !ki.TryGet(atRev, out var r))
+                {
+                    continue;
+                }
+
+                n++;
+                if (!visit(ki.Key, r))
+                {
+                    break;
+                }
+            }
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+
+        return n;
+    }
+
+    /// <summary>Number of keys of the range that exist at <paramref name="atRev"/>.</summary>
+    public int Count(KeyRange range, long atRev) => Range(range, atRev, descending: false, static (_, _) => true);
+
+    /// <summary>Records a put. Called only by the single writer.</summary>
+    public void Put(byte[] key, Revision rev)
+    {
+        _lock.EnterWriteLock();
+        try
+        {
+            var probe = new KeyIndex(key);
+            if (!_tree.TryGetValue(probe, out var ki))
+            {
+                ki = probe;
+                _tree.Add(ki);
+            }
+
+            ki.Put(rev);
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
+    /// <summary>Re-adds one revision while rebuilding from storage (a tombstone is kept even if it opens the history).</summary>
+    public void Restore(byte[] key, Revision rev, bool tombstone)
+    {
+        _lock.EnterWriteLock();
+        try
+        {
+            var probe = new KeyIndex(key);
+            if (!_tree.TryGetValue(probe, out var ki))
+            {
+                ki = probe;
+                _tree.Add(ki);
+            }
+
+            ki.Restore(rev, tombstone);
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
+    /// <summary>Records a delete of a live key; false when the key does not exist.</summary>
+    public bool Tombstone(byte[] key, Revision rev)
+    {
+        _lock.EnterWriteLock();
+        try
+        {
+            return _tree.TryGetValue(new KeyIndex(key), out var ki) && ki.Tombstone(rev);
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
+    /// <summary>Drops history no read at or after <paramref name="atRev"/> can see; returns the dropped revisions.</summary>
+    public List<Revision> Compact(long atRev)
+    {
+        var removed = new List<Revision>();
+        var emptied = new List<KeyIndex>();
+        _lock.EnterWriteLock();
+        try
+        {
+            foreach (var ki in _tree)
+            {
+                if (ki.Compact(atRev, removed))
+                {
+                    emptied.Add(ki);
+                }
+            }
+
+            foreach (var ki in emptied)
+            {
+                _tree.Remove(ki);
+            }
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+
+        return removed;
+    }
+
+    /// <summary>Every revision held, with its key and tombstone flag, up to <paramref name="maxRev"/> (for hashing and snapshots).</summary>
+    public List<(long Packed, byte[] Key)> Revisions(long maxRev)
+    {
+        var all = new List<(long, byte[])>();
+        long bound = Revision.PackedFloor(maxRev + 1);
+        _lock.EnterReadLock();
+        try
+        {
+            foreach (var ki in _tree)
+            {
+                for (int i = 0; i < ki.Count && ki.PackedAt(i) < bound; i++)
+                {
+                    all.Add((ki.PackedAt(i), ki.Key));
+                }
+            }
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+
+        all.Sort(static (a, b) => a.Item1.CompareTo(b.Item1));
+        return all;
+    }
+
+    private SortedSet<KeyIndex> View(KeyRange range)
+    {
+        var lo = new KeyIndex(range.Key);
+        var hi = range.IsOpenEnded ? KeyOrder.Max : new KeyIndex(range.End!);
+        if (KeyOrder.Instance.Compare(lo, hi) > 0)
+        {
+            return [];
+        }
+
+        return _tree.GetViewBetween(lo, hi);
+    }
+
+    /// <summary>Byte-wise key order, with a sentinel that sorts after every key.</summary>
+    private sealed class KeyOrder : IComparer<KeyIndex>
+    {
+        public static readonly KeyOrder Instance = new();
+        public static readonly KeyIndex Max = new([]);
+
+        public int Compare(KeyIndex? x, KeyIndex? y)
+        {
+            if (ReferenceEquals(x, y))
+            {
+                return 0;
+            }
+
+            if (ReferenceEquals(x, Max))
+            {
+                return 1;
+            }
+
+            if (ReferenceEquals(y, Max))
+            {
+                return -1;
+            }
+
+            return x!.Key.AsSpan().SequenceCompareTo(y!.Key);
+        }
+    }
+}

@@ -1,0 +1,112 @@
+using System.Buffers.Binary;
+using KvCluster.Kv.Mvcc;
+
+namespace KvCluster.Kv.Storage;
+
+/// <summary>
+/// The byte layout of one stored revision (a put or a delete of one key):
+/// <code>flags(1: bit0 = tombstone) | create varint | version varint | lease varint | keyLen varint | key | value</code>
+/// The mod revision is not stored: it is the record's own revision (its FASTER key).
+/// </summary>
+internal static class RecordCodec
+{
+    public const int RecordKeySize = 13;
+    private const byte RecordTag = (byte)'R';
+
+    public static byte[] Encode(byte[] key, byte[] value, long create, long version, long lease, bool tombstone)
+    {
+        int size = 1 + VarintSize(create) + VarintSize(version) + VarintSize(lease) + VarintSize(key.Length) + key.Length + value.Length;
+        var buf = new byte[size];
+        int p = 0;
+        buf[p++] = tombstone ? (byte)1 : (byte)0;
+        p += WriteVarint(buf.AsSpan(p), create);
+        p += WriteVarint(buf.AsSpan(p), version);
+        p += WriteVarint(buf.AsSpan(p), lease);
+        p += WriteVarint(buf.AsSpan(p), key.Length);
+        key.CopyTo(buf, p);
+        p += key.Length;
+        value.CopyTo(buf, p);
+        return buf;
+    }
+
+    public static KeyValue Decode(ReadOnlySpan<byte> rec, long modRevision, out bool tombstone)
+    {
+        tombstone = (rec[0] & 1) != 0;
+        int p = 1;
+        long create = ReadVarint(rec, ref p);
+        long version = ReadVarint(rec, ref p);
+        long lease = ReadVarint(rec, ref p);
+        int keyLen = (int)ReadVarint(rec, ref p);
+        var key = rec.Slice(p, keyLen).ToArray();
+        var value = rec[(p + keyLen)..].ToArray();
+        return new KeyValue(key, value, create, modRevision, version, lease);
+    }
+
+    /// <summary>The FASTER key of a revision: tag, big-endian main, big-endian sub.</summary>
+    public static void WriteRecordKey(Span<byte> dst, Revision rev)
+    {
+        dst[0] = RecordTag;
+        BinaryPrimitives.WriteInt64BigEndian(dst[1..], rev.Main);
+        BinaryPrimitives.WriteInt32BigEndian(dst[9..], rev.Sub);
+    }
+
+    public static bool TryReadRecordKey(ReadOnlySpan<byte> key, out Revision rev)
+    {
+        if (key.Length != RecordKeySize || key[0] != RecordTag)
+        {
+            rev = default;
+            return false;
+        }
+
+        rev = new Revision(BinaryPrimitives.ReadInt64BigEndian(key[1..]), BinaryPrimitives.ReadInt32BigEndian(key[9..]));
+        return true;
+    }
+
+    public static int VarintSize(long v)
+    {
+        ulong u = (ulong)v;
+        int n = 1;
+        while (u >= 0x80)
+        {
+            u >>= 7;
+            n++;
+        }
+
+        return n;
+    }
+
+    public static int WriteVarint(Span<byte> dst, long v)
+    {
+        ulong u = (ulong)v;
+        int i = 0;
+        while (u >= 0x80)
+        {
+            dst[i++] = (byte)(u | 0x80);
+            u >>= 7;
+        }
+
+        dst[i++] = (byte)u;
+        return i;
+    }
+
+    public static long ReadVarint(ReadOnlySpan<byte> src, ref int p)
+    {
+        ulong result = 0;
+        int shift = 0;
+        while (true)
+        {
+            byte b = src[p++];
+            result |= (ulong)(b & 0x7F) << shift;
+            if (b < 0x80)
+            {
+                return (long)result;
+            }
+
+            shift += 7;
+            if (shift > 63)
+            {
+                throw KvException.Corrupt("varint too long");
+            }
+        }
+    }
+}

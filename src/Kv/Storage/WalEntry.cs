@@ -1,0 +1,113 @@
+using KvCluster.Kv.Mvcc;
+
+namespace KvCluster.Kv.Storage;
+
+internal enum WalEntryType : byte
+{
+    /// <summary>The records of one revision; optionally the lease whose revocation produced them.</summary>
+    Write = 1,
+    LeaseGrant = 2,
+    LeaseRevoke = 3,
+    Compact = 4,
+}
+
+/// <summary>One WAL entry. Replaying entries in order rebuilds exactly the state they describe.</summary>
+internal sealed record WalEntry(WalEntryType Type, long AppliedIndex)
+{
+    public long Revision { get; init; }
+    public List<(int Sub, byte[] Record)> Records { get; init; } = [];
+    public long LeaseId { get; init; }
+    public long LeaseTtl { get; init; }
+
+    public byte[] Encode()
+    {
+        using var ms = new MemoryStream(64 + Records.Sum(r => r.Record.Length + 8));
+        using (var w = new BinaryWriter(ms))
+        {
+            w.Write((byte)Type);
+            w.Write(AppliedIndex);
+            w.Write(Revision);
+            w.Write(LeaseId);
+            w.Write(LeaseTtl);
+            w.Write7BitEncodedInt(Records.Count);
+            foreach (var (sub, rec) in Records)
+            {
+                w.Write7BitEncodedInt(sub);
+                w.WriteBytes(rec);
+            }
+        }
+
+        return ms.ToArray();
+    }
+
+    public static WalEntry Decode(byte[] data)
+    {
+        using var r = new BinaryReader(new MemoryStream(data));
+        var type = (WalEntryType)r.ReadByte();
+        long applied = r.ReadInt64();
+        var e = new WalEntry(type, applied) { Revision = r.ReadInt64(), LeaseId = r.ReadInt64(), LeaseTtl = r.ReadInt64() };
+        int n = r.Read7BitEncodedInt();
+        for (int i = 0; i < n; i++)
+        {
+            int sub = r.Read7BitEncodedInt();
+            e.Records.Add((sub, r.ReadBytes()));
+        }
+
+        return e;
+    }
+}
+
+/// <summary>The store's metadata, written into every checkpoint.</summary>
+internal sealed record StoreMeta(long Revision, long CompactRevision, long AppliedIndex, long WalAddress, List<(long Id, long Ttl)> Leases)
+{
+    public static readonly StoreMeta Empty = new(0, 0, 0, 0, []);
+
+    public void WriteTo(BinaryWriter w)
+    {
+        w.Write((byte)1);
+        w.Write(Revision);
+        w.Write(CompactRevision);
+        w.Write(AppliedIndex);
+        w.Write(WalAddress);
+        w.Write7BitEncodedInt(Leases.Count);
+        foreach (var (id, ttl) in Leases)
+        {
+            w.Write(id);
+            w.Write(ttl);
+        }
+    }
+
+    public static StoreMeta ReadFrom(BinaryReader r)
+    {
+        if (r.ReadByte() != 1)
+        {
+            throw KvException.Corrupt("unknown meta version");
+        }
+
+        var m = new StoreMeta(r.ReadInt64(), r.ReadInt64(), r.ReadInt64(), r.ReadInt64(), []);
+        int n = r.Read7BitEncodedInt();
+        for (int i = 0; i < n; i++)
+        {
+            m.Leases.Add((r.ReadInt64(), r.ReadInt64()));
+        }
+
+        return m;
+    }
+
+    public byte[] Encode()
+    {
+        using var ms = new MemoryStream();
+        using (var w = new BinaryWriter(ms))
+        {
+            WriteTo(w);
+        }
+
+        return ms.ToArray();
+    }
+
+    public static StoreMeta Decode(byte[] data)
+    {
+        using var r = new BinaryReader(new MemoryStream(data));
+        return ReadFrom(r);
+    }
+}

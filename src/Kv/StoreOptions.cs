@@ -1,0 +1,41 @@
+using KvCluster.Kv.Storage;
+
+namespace KvCluster.Kv;
+
+/// <summary>How a store is opened. Names follow etcd's flags where one exists.</summary>
+public sealed record StoreOptions
+{
+    /// <summary>Directory of the store's files (etcd's --data-dir).</summary>
+    public required string DataDir { get; init; }
+
+    /// <summary>Flush the WAL before acknowledging writes. Off only where another log (Raft's) is durable first.</summary>
+    public bool Sync { get; init; } = true;
+
+    /// <summary>etcd's --max-txn-ops.</summary>
+    public int MaxTxnOps { get; init; } = 128;
+
+    /// <summary>The shortest lease TTL in seconds. etcd derives it from the election timeout: ceil(1.5 × 1 s) = 2.</summary>
+    public long MinLeaseTtl { get; init; } = 2;
+
+    /// <summary>Expire leases in the background. A Raft member turns this off and proposes revocations instead.</summary>
+    public bool ExpireLeases { get; init; } = true;
+
+    /// <summary>How often the lease expiry loop runs.</summary>
+    public TimeSpan LeaseCheckInterval { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Take a FASTER checkpoint (and truncate the WAL) once the WAL has grown this much.</summary>
+    public long CheckpointWalBytes { get; init; } = 64L << 20;
+
+    /// <summary>…or this long after the last checkpoint if anything changed.</summary>
+    public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>etcd's --experimental-watch-progress-notify-interval.</summary>
+    public TimeSpan WatchProgressNotifyInterval { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Responses a watcher may have waiting before it is moved to the unsynced group.</summary>
+    public int WatchBufferSize { get; init; } = 128;
+
+    public StorageOptions Storage { get; init; } = new();
+
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+}
