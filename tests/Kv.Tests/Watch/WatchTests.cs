@@ -1,0 +1,152 @@
+using KvCluster.Kv.Mvcc;
+using KvCluster.Kv.Watch;
+using static KvCluster.Kv.Tests.Bytes;
+
+namespace KvCluster.Kv.Tests.Watch;
+
+public sealed class WatchTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
+
+    /// <summary>Reads responses until <paramref name="count"/> events have arrived (bounded by a timeout).</summary>
+    private static async Task<List<WatchResponse>> ReadEvents(Watcher w, int count)
+    {
+        using var cts = new CancellationTokenSource(Timeout);
+        var got = new List<WatchResponse>();
+        int events = 0;
+        while (events < count)
+        {
+            var r = await w.Responses.ReadAsync(cts.Token);
+            got.Add(r);
+            events += r.Events.Count;
+        }
+
+        return got;
+    }
+
+    [Fact]
+    public async Task WatcherFromOldRevisionReceivesExactlyTheHistoryThenLiveEvents()
+    {
+        await using var t = TempStore.Create();
+        var s = t.Store;
+        await s.PutAsync(new PutRequest(B("a"), B("1")));
+        await s.PutAsync(new PutRequest(B("other"), B("x")));
+        await s.PutAsync(new PutRequest(B("a"), B("2")));
+        await s.DeleteRangeAsync(new DeleteRangeRequest(B("a")));
+
+        using var w = s.Watch(new WatchRequest(B("a")) { StartRevision = 1, PrevKv = true });
+        var history = (await ReadEvents(w, 3)).SelectMany(r => r.Events).ToList();
+        Assert.Equal([(EventType.Put, 1L), (EventType.Put, 3L), (EventType.Delete, 4L)], history.Select(e => (e.Type, e.Kv.ModRevision)));
+        Assert.Equal("1", S(history[1].PrevKv!.Value));
+        Assert.Equal("2", S(history[2].PrevKv!.Value));
+
+        await s.PutAsync(new PutRequest(B("a"), B("3")));
+        var live = Assert.Single((await ReadEvents(w, 1)).SelectMany(r => r.Events));
+        Assert.Equal((EventType.Put, 5L, "3"), (live.Type, live.Kv.ModRevision, S(live.Kv.Value)));
+    }
+
+    [Fact]
+    public async Task AllEventsOfOneRevisionArriveTogether()
+    {
+        await using var t = TempStore.Create();
+        var s = t.Store;
+        using var w = s.Watch(new WatchRequest(B("k"), B("l")));
+        await s.TxnAsync(new TxnRequest([], [
+            RequestOp.Of(new PutRequest(B("k1"), B("a"))),
+            RequestOp.Of(new PutRequest(B("k2"), B("b"))),
+            RequestOp.Of(new PutRequest(B("k3"), B("c")))], []));
+        var r = Assert.Single(await ReadEvents(w, 3));
+        Assert.Equal(1, r.Revision);
+        Assert.Equal(["k1", "k2", "k3"], r.Events.Select(e => S(e.Kv.Key)));
+    }
+
+    [Fact]
+    public async Task SlowConsumerGetsEveryEventInOrderWithoutBlockingWriters()
+    {
+        await using var t = TempStore.Create(o => o with { WatchBufferSize = 4 });
+        var s = t.Store;
+        using var w = s.Watch(new WatchRequest(B("k")) { NoDelete = true });
+        const int Writes = 500;
+        for (int i = 0; i < Writes; i++)
+        {
+            // Writers finish although nobody reads: the watcher falls into the unsynced group.
+            await s.PutAsync(new PutRequest(B("k"), B(i.ToString())));
+        }
+
+        Assert.True(s.Hub.UnsyncedCount >= 1);
+        var events = (await ReadEvents(w, Writes)).SelectMany(r => r.Events).ToList();
+        Assert.Equal(Enumerable.Range(1, Writes).Select(i => (long)i), events.Select(e => e.Kv.ModRevision));
+        Assert.Equal(Enumerable.Range(0, Writes).Select(i => i.ToString()), events.Select(e => S(e.Kv.Value)));
+
+        // Caught up: it is synced again and gets live events.
+        await s.PutAsync(new PutRequest(B("k"), B("live")));
+        var live = Assert.Single((await ReadEvents(w, 1)).SelectMany(r => r.Events));
+        Assert.Equal("live", S(live.Kv.Value));
+    }
+
+    [Fact]
+    public async Task WatchFromCompactedRevisionIsCancelledWithCompactRevision()
+    {
+        await using var t = TempStore.Create();
+        var s = t.Store;
+        for (int i = 0; i < 5; i++)
+        {
+            await s.PutAsync(new PutRequest(B("k"), B(i.ToString())));
+        }
+
+        await s.CompactAsync(4, physical: true);
+        using var w = s.Watch(new WatchRequest(B("k")) { StartRevision = 2 });
+        using var cts = new CancellationTokenSource(Timeout);
+        var r = await w.Responses.ReadAsync(cts.Token);
+        Assert.True(r.Canceled);
+        Assert.Equal(4, r.CompactRevision);
+        Assert.False(await w.Responses.WaitToReadAsync(cts.Token));
+
+        // Starting exactly at the compact revision is allowed.
+        using var ok = s.Watch(new WatchRequest(B("k")) { StartRevision = 4 });
+        var events = (await ReadEvents(ok, 2)).SelectMany(x => x.Events).ToList();
+        Assert.Equal([4L, 5L], events.Select(e => e.Kv.ModRevision));
+    }
+
+    [Fact]
+    public async Task FiltersAndProgressNotification()
+    {
+        await using var t = TempStore.Create();
+        var s = t.Store;
+        using var w = s.Watch(new WatchRequest(B("k")) { NoPut = true });
+        await s.PutAsync(new PutRequest(B("k"), B("1")));
+        await s.DeleteRangeAsync(new DeleteRangeRequest(B("k")));
+        var e = Assert.Single((await ReadEvents(w, 1)).SelectMany(r => r.Events));
+        Assert.Equal(EventType.Delete, e.Type);
+        Assert.Null(e.PrevKv);
+
+        Assert.True(w.RequestProgress());
+        using var cts = new CancellationTokenSource(Timeout);
+        var progress = await w.Responses.ReadAsync(cts.Token);
+        Assert.True(progress.IsProgressNotify);
+        Assert.Equal(2, progress.Revision);
+    }
+
+    [Fact]
+    public async Task ManyConcurrentWritersAndWatchersSeeTheSameOrderedHistory()
+    {
+        await using var t = TempStore.Create(o => o with { WatchBufferSize = 8 });
+        var s = t.Store;
+        var watchers = Enumerable.Range(0, 20).Select(_ => s.Watch(new WatchRequest(B("p/"), B("p0")))).ToList();
+        const int PerWriter = 100;
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(wr => Task.Run(async () =>
+        {
+            for (int i = 0; i < PerWriter; i++)
+            {
+                await s.PutAsync(new PutRequest(B($"p/{wr}"), B(i.ToString())));
+            }
+        })));
+
+        foreach (var w in watchers)
+        {
+            var revs = (await ReadEvents(w, 4 * PerWriter)).SelectMany(r => r.Events).Select(e => e.Kv.ModRevision).ToList();
+            Assert.Equal(Enumerable.Range(1, 4 * PerWriter).Select(i => (long)i), revs);
+            w.Dispose();
+        }
+    }
+}
