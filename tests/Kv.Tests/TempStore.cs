@@ -22,7 +22,7 @@ internal sealed class TempStore : IAsyncDisposable
         var options = new StoreOptions
         {
             DataDir = dir,
-            Storage = new Storage.StorageOptions { IndexBytes = 1L << 16, MemoryBytes = 1L << 24, PageBytes = 1L << 20 },
+            Storage = new KvCluster.Kv.Storage.StorageOptions { IndexBytes = 1L << 16, MemoryBytes = 1L << 24, PageBytes = 1L << 20 },
         };
         return new TempStore(dir, configure?.Invoke(options) ?? options);
     }

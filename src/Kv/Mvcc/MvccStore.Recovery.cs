@@ -12,6 +12,11 @@ public sealed partial class MvccStore
     /// </summary>
     private void Recover()
     {
+        if (_records.RecoveryFailed && _wal.IsTruncated)
+        {
+            throw KvException.Corrupt("no complete record checkpoint, and the write-ahead log no longer starts at the beginning");
+        }
+
         var meta = _records.ReadMeta() is { } m ? StoreMeta.Decode(m) : StoreMeta.Empty;
         _applied = meta.Revision;
         _compactRev = meta.CompactRevision;

@@ -23,10 +23,43 @@ internal sealed class FasterRecordStore : IDisposable
     public FasterRecordStore(string dir, StorageOptions options)
     {
         Directory.CreateDirectory(dir);
-        _device = Devices.CreateLogDevice(Path.Combine(dir, "records.log"), preallocateFile: false, deleteOnClose: false);
+        (_device, _kv) = Create(dir, options);
+        string checkpoints = Path.Combine(dir, "checkpoints");
+        if (!Directory.Exists(checkpoints) || !Directory.EnumerateFileSystemEntries(checkpoints).Any())
+        {
+            return;
+        }
+
+        try
+        {
+            _kv.Recover(undoNextVersion: true);
+            Recovered = true;
+        }
+        catch (FasterException)
+        {
+            // No complete checkpoint (a kill during the first one): start empty. The caller replays the
+            // whole WAL, which is complete because it is only truncated after a checkpoint completes.
+            _kv.Dispose();
+            _device.Dispose();
+            Directory.Delete(dir, recursive: true);
+            Directory.CreateDirectory(dir);
+            (_device, _kv) = Create(dir, options);
+            RecoveryFailed = true;
+        }
+    }
+
+    /// <summary>True when a checkpoint was found and loaded.</summary>
+    public bool Recovered { get; }
+
+    /// <summary>True when checkpoint files existed but none was complete; the store started empty.</summary>
+    public bool RecoveryFailed { get; }
+
+    private static (IDevice, FasterKV<SpanByte, SpanByte>) Create(string dir, StorageOptions options)
+    {
+        var device = Devices.CreateLogDevice(Path.Combine(dir, "records.log"), preallocateFile: false, deleteOnClose: false);
         var settings = new FasterKVSettings<SpanByte, SpanByte>(null, logger: null)
         {
-            LogDevice = _device,
+            LogDevice = device,
             IndexSize = options.IndexBytes,
             MemorySize = options.MemoryBytes,
             PageSize = options.PageBytes,
@@ -35,11 +68,7 @@ internal sealed class FasterRecordStore : IDisposable
             RemoveOutdatedCheckpoints = true,
             TryRecoverLatest = false,
         };
-        _kv = new FasterKV<SpanByte, SpanByte>(settings);
-        if (Directory.Exists(settings.CheckpointDir) && Directory.EnumerateFileSystemEntries(settings.CheckpointDir).Any())
-        {
-            _kv.Recover(undoNextVersion: true);
-        }
+        return (device, new FasterKV<SpanByte, SpanByte>(settings));
     }
 
     public long LogBytes => _kv.Log.TailAddress - _kv.Log.BeginAddress;

@@ -35,6 +35,11 @@ internal sealed class WriteAheadLog : IDisposable
 
     public long BeginAddress => _log.BeginAddress;
 
+    /// <summary>True once a prefix of the log has been dropped (after a checkpoint).</summary>
+    public bool IsTruncated => _log.BeginAddress > FirstAddress;
+
+    private const long FirstAddress = 64; // FASTER's first valid log address
+
     public long Append(byte[] entry) => _log.Enqueue(entry);
 
     /// <summary>Makes every entry enqueued before the call durable.</summary>
