@@ -63,7 +63,7 @@ internal sealed class FasterRecordStore : IDisposable
             IndexSize = options.IndexBytes,
             MemorySize = options.MemoryBytes,
             PageSize = options.PageBytes,
-            SegmentSize = 1L << 30,
+            SegmentSize = 1L << 26,
             CheckpointDir = Path.Combine(dir, "checkpoints"),
             RemoveOutdatedCheckpoints = true,
             TryRecoverLatest = false,
@@ -160,24 +160,37 @@ internal sealed class FasterRecordStore : IDisposable
         }
     }
 
-    /// <summary>Reclaims the space of deleted records: copies the live ones of the older part of the log to its tail.</summary>
+    /// <summary>
+    /// Reclaims the space of deleted records: freezes the whole log (records are never updated in
+    /// place, so nothing is lost by that), copies its live records to the tail, and drops the old part.
+    /// Segment files wholly before the new begin address are deleted from disk.
+    /// </summary>
     public void CompactLog()
     {
-        long until = _kv.Log.SafeReadOnlyAddress;
-        if (until <= _kv.Log.BeginAddress)
-        {
-            return;
-        }
-
-        var s = Rent();
+        _checkpointGate.Wait();
         try
         {
-            long compacted = s.Compact(until, CompactionType.Scan);
-            _kv.Log.ShiftBeginAddress(compacted, truncateLog: true);
+            _kv.Log.ShiftReadOnlyAddress(_kv.Log.TailAddress, wait: true);
+            long until = _kv.Log.SafeReadOnlyAddress;
+            if (until <= _kv.Log.BeginAddress)
+            {
+                return;
+            }
+
+            var s = Rent();
+            try
+            {
+                long compacted = s.Compact(until, CompactionType.Scan);
+                _kv.Log.ShiftBeginAddress(compacted, truncateLog: true);
+            }
+            finally
+            {
+                Return(s);
+            }
         }
         finally
         {
-            Return(s);
+            _checkpointGate.Release();
         }
     }
 

@@ -33,10 +33,15 @@ public sealed class ModelTests
         (6, GenPut), (2, GenDel), (3, GenTxn), (5, GenRange), (1, GenCompact), (1, Gen.Const((ModelOp)new ReopenOp())));
 
     [Fact]
-    public void StoreMatchesHistoryModel()
-    {
-        GenOp.Array[1, 40].Sample(ops => Run(ops), iter: 60, threads: 1, print: ops => string.Join("; ", ops.Select(o => o.ToString())));
-    }
+    public void StoreMatchesHistoryModel() => Check(sequences: 60, maxLength: 40);
+
+    /// <summary>The long version, on demand: scripts/test.sh --soak.</summary>
+    [Fact]
+    [Trait("Category", "Soak")]
+    public void StoreMatchesHistoryModelSoak() => Check(sequences: 2000, maxLength: 120);
+
+    private static void Check(int sequences, int maxLength) =>
+        GenOp.Array[1, maxLength].Sample(ops => Run(ops), iter: sequences, threads: 1, print: ops => string.Join("; ", ops.Select(o => o.ToString())));
 
     private static void Run(ModelOp[] ops)
     {

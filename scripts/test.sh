@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs every default test of KvCluster on a fresh machine: restores NuGet packages, builds, tests.
+#   scripts/test.sh            the default suite (< 15 min on 2 cores)
+#   scripts/test.sh --soak     also the long suites (Category=Soak): many more random sequences
+# Prints a closing line "tests: N passed, M failed" and exits non-zero when any test fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+filter="Category!=Soak"
+if [[ "${1:-}" == "--soak" ]]; then
+  filter=""
+fi
+
+command -v dotnet >/dev/null || { echo "dotnet SDK 10 is required (see global.json)" >&2; exit 1; }
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+dotnet restore KvCluster.sln
+dotnet build KvCluster.sln -c Release --no-restore
+log=$(mktemp)
+set +e
+dotnet test KvCluster.sln -c Release --no-build ${filter:+--filter "$filter"} 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+passed=$(grep -Eo 'Passed: +[0-9]+' "$log" | grep -Eo '[0-9]+' | awk '{s+=$1} END {print s+0}')
+failed=$(grep -Eo 'Failed: +[0-9]+' "$log" | grep -Eo '[0-9]+' | awk '{s+=$1} END {print s+0}')
+rm -f "$log"
+echo "tests: ${passed:-0} passed, ${failed:-0} failed"
+if [[ $status -ne 0 || "${failed:-0}" -ne 0 || "${passed:-0}" -eq 0 ]]; then
+  exit 1
+fi

@@ -1,0 +1,115 @@
+using KvCluster.Kv.Mvcc;
+using static KvCluster.Kv.Tests.Bytes;
+
+namespace KvCluster.Kv.Tests.Storage;
+
+public sealed class PersistenceTests
+{
+    private static async Task Fill(MvccStore s, int keys, int rounds)
+    {
+        for (int r = 0; r < rounds; r++)
+        {
+            await Task.WhenAll(Enumerable.Range(0, keys).Select(i => s.PutAsync(new PutRequest(B($"k/{i:D5}"), B($"{r}-{new string('x', 200)}"))).AsTask()));
+        }
+    }
+
+    [Fact]
+    public async Task ReopenAfterCheckpointRestoresHistoryCompactionAndAppliedIndex()
+    {
+        await using var t = TempStore.Create(o => o with { CheckpointWalBytes = 64 << 10 });
+        var s = t.Store;
+        await Fill(s, 200, 3);
+        await s.CheckpointAsync(CancellationToken.None);
+        await s.PutAsync(new PutRequest(B("after"), B("checkpoint")), appliedIndex: 42);
+        await s.CompactAsync(300, physical: true);
+        long rev = s.Revision;
+        uint hash = s.HashKv(0).Hash;
+        await t.ReopenAsync();
+        s = t.Store;
+        Assert.Equal((rev, 300L, 42L), (s.Revision, s.CompactRevision, s.AppliedIndex));
+        Assert.Equal(hash, s.HashKv(0).Hash);
+        Assert.Empty(s.CheckConsistency());
+        Assert.Equal("checkpoint", S(Assert.Single(s.Range(new RangeRequest(B("after"))).Kvs).Value));
+        Assert.Equal(KvErrorCode.Compacted, Assert.Throws<KvException>(() => s.Range(new RangeRequest(B("k/00001")) { Revision = 299 })).Code);
+        Assert.StartsWith("1-", S(Assert.Single(s.Range(new RangeRequest(B("k/00001")) { Revision = 300 }).Kvs).Value));
+    }
+
+    [Fact]
+    public async Task PhysicalCompactionReclaimsFasterLogSpace()
+    {
+        await using var t = TempStore.Create();
+        var s = t.Store;
+        await Fill(s, 1000, 5);
+        long before = s.RecordLogBytes;
+        await s.CompactAsync(s.Revision, physical: true);
+        long after = s.RecordLogBytes;
+        // 4 of 5 versions of every key are garbage; what remains is the live fifth (plus slack).
+        Assert.True(after < before / 2, $"log {before} bytes before compaction, {after} after");
+        Assert.Equal(1000, s.Range(new RangeRequest([0], [0]) { CountOnly = true }).Count);
+        Assert.Empty(s.CheckConsistency());
+        await t.ReopenAsync();
+        Assert.Empty(t.Store.CheckConsistency());
+        Assert.Equal(1000, t.Store.Range(new RangeRequest([0], [0]) { CountOnly = true }).Count);
+    }
+
+    [Fact]
+    public async Task HashKvIsEqualForEqualHistoriesAndDiffersOtherwise()
+    {
+        await using var a = TempStore.Create();
+        await using var b = TempStore.Create();
+        foreach (var s in new[] { a.Store, b.Store })
+        {
+            await s.PutAsync(new PutRequest(B("x"), B("1")));
+            await s.PutAsync(new PutRequest(B("y"), B("2")));
+            await s.DeleteRangeAsync(new DeleteRangeRequest(B("x")));
+        }
+
+        Assert.Equal(a.Store.HashKv(0).Hash, b.Store.HashKv(0).Hash);
+        Assert.Equal(a.Store.HashKv(2).Hash, b.Store.HashKv(2).Hash);
+        Assert.NotEqual(a.Store.HashKv(2).Hash, a.Store.HashKv(3).Hash);
+        await b.Store.PutAsync(new PutRequest(B("y"), B("3")));
+        Assert.Equal(a.Store.HashKv(3).Hash, b.Store.HashKv(3).Hash);
+        Assert.NotEqual(a.Store.HashKv(0).Hash, b.Store.HashKv(0).Hash);
+    }
+
+    [Fact]
+    public async Task SnapshotRestoresIntoANewDataDirAndRejectsCorruption()
+    {
+        await using var t = TempStore.Create();
+        var s = t.Store;
+        await Fill(s, 50, 2);
+        await s.LeaseGrantAsync(9, 100);
+        await s.PutAsync(new PutRequest(B("leased"), B("v")) { Lease = 9 });
+        await s.CompactAsync(60);
+        using var snap = new MemoryStream();
+        long rev = await s.SnapshotAsync(snap);
+        Assert.Equal(s.Revision, rev);
+
+        string dir = TempStore.NewDir();
+        try
+        {
+            snap.Position = 0;
+            await using (var restored = MvccStore.Restore(snap, t.Options with { DataDir = dir }))
+            {
+                Assert.Equal((rev, 60L), (restored.Revision, restored.CompactRevision));
+                Assert.Equal(s.HashKv(0).Hash, restored.HashKv(0).Hash);
+                Assert.Equal([9L], restored.Leases());
+                Assert.Equal("leased", S(Assert.Single(restored.LeaseTimeToLive(9, true).Keys)));
+                Assert.Empty(restored.CheckConsistency());
+                await restored.PutAsync(new PutRequest(B("new"), B("write")));
+                Assert.Equal(rev + 1, restored.Revision);
+            }
+
+            var bytes = snap.ToArray();
+            bytes[bytes.Length / 2] ^= 0xFF;
+            string bad = TempStore.NewDir();
+            var e = Assert.Throws<KvException>(() => MvccStore.Restore(new MemoryStream(bytes), t.Options with { DataDir = bad }));
+            Assert.Contains("checksum", e.Message);
+            Assert.False(Directory.Exists(bad));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}
