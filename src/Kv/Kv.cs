@@ -35,6 +35,9 @@ public interface IKv : IReadView
 
     ValueTask<TxnResponse> TxnAsync(TxnRequest request, long appliedIndex = 0, CancellationToken ct = default);
 
+    /// <summary>Applies write requests in order, each with its own revision, with one WAL flush for all.</summary>
+    ValueTask<IReadOnlyList<ApplyResult>> ApplyAsync(IReadOnlyList<RequestOp> requests, long appliedIndex = 0, CancellationToken ct = default);
+
     /// <summary>Forgets history before <paramref name="revision"/>; with <paramref name="physical"/>, returns once the space is reclaimed.</summary>
     ValueTask<CompactResponse> CompactAsync(long revision, bool physical = false, long appliedIndex = 0, CancellationToken ct = default);
 

@@ -63,7 +63,7 @@ static async Task<int> Demo(string dir, int keys)
         }
     }
 
-    Log($"msg=\"loading\" keys={keys} concurrency=256");
+    Log($"msg=\"loading\" keys={keys} batch=1000");
     var sw = Stopwatch.StartNew();
     var value = new byte[256];
     int done = 0;
@@ -76,10 +76,14 @@ static async Task<int> Demo(string dir, int keys)
             Log($"msg=progress done={Volatile.Read(ref done)} total={keys} elapsed_s={sw.Elapsed.TotalSeconds:F1}");
         }
     });
-    await Parallel.ForEachAsync(Enumerable.Range(0, keys), new ParallelOptions { MaxDegreeOfParallelism = 256 }, async (i, ct) =>
+
+    // Bulk load: batches of puts, each put its own revision, one WAL flush per batch at most.
+    var batches = Enumerable.Range(0, keys).Chunk(1000);
+    await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (chunk, ct) =>
     {
-        await store.PutAsync(new PutRequest(B($"load/{i:D10}"), value), 0, ct);
-        Interlocked.Increment(ref done);
+        var ops = chunk.Select(i => RequestOp.Of(new PutRequest(B($"load/{i:D10}"), value))).ToList();
+        await store.ApplyAsync(ops, 0, ct);
+        Interlocked.Add(ref done, chunk.Length);
     });
     await progress;
     Log($"msg=\"load done\" puts={keys} seconds={sw.Elapsed.TotalSeconds:F2} puts_per_s={keys / sw.Elapsed.TotalSeconds:F0} wal_flushes={store.CommitRounds - rounds0}");

@@ -13,15 +13,14 @@ namespace KvCluster.Kv.Mvcc;
 /// leaving {5.0}. Compact(3) keeps 3.0(t) because the tombstone sits exactly at the compaction
 /// revision, so a watcher starting there still sees the delete.
 /// </para>
-/// Revisions are stored packed (see <see cref="Revision.Pack"/>) in one growable array: about 40
-/// bytes of object plus 8 per revision, which keeps the index small with millions of keys.
+/// Revisions are stored packed (see <see cref="Revision.Pack"/>): the first inline, the others in a
+/// growable array, so that a key written once costs one 48-byte object.
 /// Not thread-safe: <see cref="TreeIndex"/> serializes access.
 /// </summary>
 internal sealed class KeyIndex
 {
-    private static readonly long[] NoRevisions = [];
-
-    private long[] _revs = NoRevisions;
+    private long _first;
+    private long[]? _rest;
     private int _count;
 
     public KeyIndex(byte[] key) => Key = key;
@@ -33,9 +32,9 @@ internal sealed class KeyIndex
     public bool IsEmpty => _count == 0;
 
     /// <summary>True when the newest revision is a put, i.e. the key currently exists.</summary>
-    public bool IsLive => _count > 0 && !Revision.IsTombstone(_revs[_count - 1]);
+    public bool IsLive => _count > 0 && !Revision.IsTombstone(PackedAt(_count - 1));
 
-    public long PackedAt(int i) => _revs[i];
+    public long PackedAt(int i) => i == 0 ? _first : _rest![i - 1];
 
     public void Put(Revision rev) => Append(rev.Pack(tombstone: false));
 
@@ -57,13 +56,13 @@ internal sealed class KeyIndex
     public bool TryGet(long atRev, out Revision rev)
     {
         int i = LastAtOrBefore(atRev);
-        if (i < 0 || Revision.IsTombstone(_revs[i]))
+        if (i < 0 || Revision.IsTombstone(PackedAt(i)))
         {
             rev = default;
             return false;
         }
 
-        rev = Revision.Unpack(_revs[i]);
+        rev = Revision.Unpack(PackedAt(i));
         return true;
     }
 
@@ -79,25 +78,31 @@ internal sealed class KeyIndex
             return _count == 0;
         }
 
-        long v = _revs[visible];
+        long v = PackedAt(visible);
         int drop = Revision.IsTombstone(v) && Revision.Unpack(v).Main < atRev ? visible + 1 : visible;
-        for (int i = 0; i < drop; i++)
+        if (drop == 0)
         {
-            removed.Add(Revision.Unpack(_revs[i]));
+            return false;
         }
 
-        if (drop > 0)
+        var kept = new long[_count - drop];
+        for (int i = 0; i < _count; i++)
         {
-            Array.Copy(_revs, drop, _revs, 0, _count - drop);
-            _count -= drop;
-            if (_count == 0)
+            if (i < drop)
             {
-                _revs = NoRevisions;
+                removed.Add(Revision.Unpack(PackedAt(i)));
             }
-            else if (_revs.Length > 4 && _count < _revs.Length / 4)
+            else
             {
-                Array.Resize(ref _revs, _count);
+                kept[i - drop] = PackedAt(i);
             }
+        }
+
+        _count = 0;
+        _rest = null;
+        foreach (long packed in kept)
+        {
+            Append(packed);
         }
 
         return _count == 0;
@@ -108,7 +113,7 @@ internal sealed class KeyIndex
     {
         long bound = Revision.PackedFloor(atRev + 1);
         // Fast path: most reads are at the current revision and see the newest entry.
-        if (_count > 0 && _revs[_count - 1] < bound)
+        if (_count > 0 && PackedAt(_count - 1) < bound)
         {
             return _count - 1;
         }
@@ -117,7 +122,7 @@ internal sealed class KeyIndex
         while (lo <= hi)
         {
             int mid = (lo + hi) >>> 1;
-            if (_revs[mid] < bound)
+            if (PackedAt(mid) < bound)
             {
                 found = mid;
                 lo = mid + 1;
@@ -133,16 +138,25 @@ internal sealed class KeyIndex
 
     private void Append(long packed)
     {
-        if (_count > 0 && _revs[_count - 1] >= packed)
+        if (_count > 0 && PackedAt(_count - 1) >= packed)
         {
-            throw new InvalidOperationException($"revision {Revision.Unpack(packed)} is not newer than {Revision.Unpack(_revs[_count - 1])}");
+            throw new InvalidOperationException($"revision {Revision.Unpack(packed)} is not newer than {Revision.Unpack(PackedAt(_count - 1))}");
         }
 
-        if (_count == _revs.Length)
+        if (_count == 0)
         {
-            Array.Resize(ref _revs, _count == 0 ? 1 : _count * 2);
+            _first = packed;
+        }
+        else
+        {
+            if (_rest is null || _count - 1 == _rest.Length)
+            {
+                Array.Resize(ref _rest, _rest is null ? 1 : _rest.Length * 2);
+            }
+
+            _rest[_count - 1] = packed;
         }
 
-        _revs[_count++] = packed;
+        _count++;
     }
 }

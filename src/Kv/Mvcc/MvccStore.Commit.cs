@@ -19,46 +19,17 @@ public sealed partial class MvccStore
 
     /// <summary>
     /// Runs <paramref name="body"/> as one write request under the write lock, then waits until its
-    /// WAL entry is durable. The body must validate before it changes anything: once it has called
-    /// Upsert, it must not throw.
+    /// WAL entry is durable.
     /// </summary>
     private async ValueTask<T> WriteAsync<T>(long appliedIndex, Func<WriteBatch, T> body)
     {
         T result;
-        Task? durable = null;
+        Task? durable;
         lock (_writeLock)
         {
-            ThrowIfDisposed();
-            if (_fatal is not null)
-            {
-                throw new IOException("the store stopped after a write-ahead log failure", _fatal);
-            }
-
-            var b = new WriteBatch(_applied + 1);
-            result = body(b);
-            if (appliedIndex > _appliedIndex)
-            {
-                Volatile.Write(ref _appliedIndex, appliedIndex);
-            }
-
-            var entry = ToWalEntry(b, appliedIndex);
-            if (entry is not null)
-            {
-                _wal.Append(entry.Encode());
-                if (b.Records.Count > 0)
-                {
-                    _applied = b.Rev;
-                    _unpublished.Add((b.Rev, b.Events));
-                }
-            }
-
-            // Also wait when nothing was written but earlier writes are not durable yet: the response
-            // names the current revision, and a client must be able to read at it.
-            if (entry is not null || _applied > Volatile.Read(ref _durable))
-            {
-                durable = _round.Task;
-                RequestCommit();
-            }
+            CheckWritable();
+            result = ApplyLocked(appliedIndex, body);
+            durable = DurableLocked();
         }
 
         if (durable is not null)
@@ -68,6 +39,50 @@ public sealed partial class MvccStore
 
         return result;
     }
+
+    private void CheckWritable()
+    {
+        ThrowIfDisposed();
+        if (_fatal is not null)
+        {
+            throw new IOException("the store stopped after a write-ahead log failure", _fatal);
+        }
+    }
+
+    /// <summary>
+    /// Applies one write request: it takes revision <c>_applied + 1</c> if it changes anything. The body
+    /// must validate before it changes anything: once it has called Upsert, it must not throw.
+    /// </summary>
+    private T ApplyLocked<T>(long appliedIndex, Func<WriteBatch, T> body)
+    {
+        var b = new WriteBatch(_applied + 1);
+        var result = body(b);
+        if (appliedIndex > _appliedIndex)
+        {
+            Volatile.Write(ref _appliedIndex, appliedIndex);
+        }
+
+        var entry = ToWalEntry(b, appliedIndex);
+        if (entry is not null)
+        {
+            _wal.Append(entry.Encode());
+            RequestCommit();
+            if (b.Records.Count > 0)
+            {
+                _applied = b.Rev;
+                _unpublished.Add((b.Rev, b.Events));
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// The task to await before answering: the current commit round, if it has anything to flush or
+    /// earlier writes are not durable yet (a response names the current revision, and a client must be
+    /// able to read at it). Null when everything is durable already.
+    /// </summary>
+    private Task? DurableLocked() => _commitRequested || _applied > Volatile.Read(ref _durable) ? _round.Task : null;
 
     private static WalEntry? ToWalEntry(WriteBatch b, long appliedIndex)
     {

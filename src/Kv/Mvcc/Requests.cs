@@ -84,3 +84,6 @@ public sealed record TxnResponse(long Revision, bool Succeeded, IReadOnlyList<Re
 public sealed record CompactResponse(long Revision);
 
 public sealed record HashKvResponse(long Revision, uint Hash, long CompactRevision);
+
+/// <summary>The outcome of one request of a batch: a response, or the error that request alone failed with.</summary>
+public sealed record ApplyResult(ResponseOp? Response, KvException? Error);

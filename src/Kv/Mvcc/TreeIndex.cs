@@ -3,11 +3,13 @@ namespace KvCluster.Kv.Mvcc;
 /// <summary>
 /// The ordered in-memory index: key → <see cref="KeyIndex"/>, sorted by key bytes. Answers "which
 /// revision of key K is visible at revision R" and ordered range scans. Readers run concurrently;
-/// a writer excludes them only for the instant of its change.
+/// a writer excludes them only for the instant of its change. A hash map beside the tree answers
+/// single-key lookups (the commonest read, and every put) without walking the tree.
 /// </summary>
 internal sealed class TreeIndex
 {
     private readonly SortedSet<KeyIndex> _tree = new(KeyOrder.Instance);
+    private readonly Dictionary<byte[], KeyIndex> _byKey = new(ByteArrayComparer.Instance);
     private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
 
     public int KeyCount
@@ -22,11 +24,10 @@ internal sealed class TreeIndex
 
     public bool TryGet(byte[] key, long atRev, out Revision rev)
     {
-        var probe = new KeyIndex(key);
         _lock.EnterReadLock();
         try
         {
-            if (_tree.TryGetValue(probe, out var ki))
+            if (_byKey.TryGetValue(key, out var ki))
             {
                 return ki.TryGet(atRev, out rev);
             }
@@ -52,7 +53,7 @@ internal sealed class TreeIndex
         {
             if (range.IsSingleKey)
             {
-                if (_tree.TryGetValue(new KeyIndex(range.Key), out var ki) && ki.TryGet(atRev, out var r))
+                if (_byKey.TryGetValue(range.Key, out var ki) && ki.TryGet(atRev, out var r))
                 {
                     n++;
                     visit(ki.Key, r);
@@ -93,14 +94,7 @@ internal sealed class TreeIndex
         _lock.EnterWriteLock();
         try
         {
-            var probe = new KeyIndex(key);
-            if (!_tree.TryGetValue(probe, out var ki))
-            {
-                ki = probe;
-                _tree.Add(ki);
-            }
-
-            ki.Put(rev);
+            GetOrAdd(key).Put(rev);
         }
         finally
         {
@@ -114,14 +108,7 @@ internal sealed class TreeIndex
         _lock.EnterWriteLock();
         try
         {
-            var probe = new KeyIndex(key);
-            if (!_tree.TryGetValue(probe, out var ki))
-            {
-                ki = probe;
-                _tree.Add(ki);
-            }
-
-            ki.Restore(rev, tombstone);
+            GetOrAdd(key).Restore(rev, tombstone);
         }
         finally
         {
@@ -135,7 +122,7 @@ internal sealed class TreeIndex
         _lock.EnterWriteLock();
         try
         {
-            return _tree.TryGetValue(new KeyIndex(key), out var ki) && ki.Tombstone(rev);
+            return _byKey.TryGetValue(key, out var ki) && ki.Tombstone(rev);
         }
         finally
         {
@@ -162,6 +149,7 @@ internal sealed class TreeIndex
             foreach (var ki in emptied)
             {
                 _tree.Remove(ki);
+                _byKey.Remove(ki.Key);
             }
         }
         finally
@@ -195,6 +183,18 @@ internal sealed class TreeIndex
 
         all.Sort(static (a, b) => a.Item1.CompareTo(b.Item1));
         return all;
+    }
+
+    private KeyIndex GetOrAdd(byte[] key)
+    {
+        if (!_byKey.TryGetValue(key, out var ki))
+        {
+            ki = new KeyIndex(key);
+            _byKey.Add(key, ki);
+            _tree.Add(ki);
+        }
+
+        return ki;
     }
 
     private SortedSet<KeyIndex> View(KeyRange range)

@@ -1,5 +1,4 @@
 global using Session = FASTER.core.ClientSession<FASTER.core.SpanByte, FASTER.core.SpanByte, FASTER.core.SpanByte, byte[], FASTER.core.Empty, FASTER.core.SpanByteFunctions_ByteArrayOutput<FASTER.core.Empty>>;
-using System.Collections.Concurrent;
 using FASTER.core;
 using KvCluster.Kv.Mvcc;
 
@@ -9,7 +8,7 @@ namespace KvCluster.Kv.Storage;
 /// Revision → record storage in a FasterKV hybrid log. Records are insert-once (every revision is
 /// unique) and deleted only by compaction, so FASTER's in-place update paths are never needed.
 /// One extra key holds the store's metadata, written just before each checkpoint so that it is
-/// part of the same consistent cut. Thread-safe: each operation borrows a pooled session.
+/// part of the same consistent cut. Thread-safe: each thread uses its own session.
 /// </summary>
 internal sealed class FasterRecordStore : IDisposable
 {
@@ -17,13 +16,15 @@ internal sealed class FasterRecordStore : IDisposable
 
     private readonly IDevice _device;
     private readonly FasterKV<SpanByte, SpanByte> _kv;
-    private readonly ConcurrentBag<Session> _sessions = [];
+    private readonly ThreadLocal<Session> _sessions;
+    private bool _disposed;
     private readonly SemaphoreSlim _checkpointGate = new(1, 1);
 
     public FasterRecordStore(string dir, StorageOptions options)
     {
         Directory.CreateDirectory(dir);
         (_device, _kv) = Create(dir, options);
+        _sessions = new ThreadLocal<Session>(NewSession, trackAllValues: true);
         string checkpoints = Path.Combine(dir, "checkpoints");
         if (!Directory.Exists(checkpoints) || !Directory.EnumerateFileSystemEntries(checkpoints).Any())
         {
@@ -67,6 +68,9 @@ internal sealed class FasterRecordStore : IDisposable
             CheckpointDir = Path.Combine(dir, "checkpoints"),
             RemoveOutdatedCheckpoints = true,
             TryRecoverLatest = false,
+            // Records are written once and never updated in place (every revision is a new key), and
+            // deletes only flag them, so FASTER's per-record locking would buy nothing.
+            ConcurrencyControlMode = ConcurrencyControlMode.None,
         };
         return (device, new FasterKV<SpanByte, SpanByte>(settings));
     }
@@ -92,18 +96,11 @@ internal sealed class FasterRecordStore : IDisposable
         Span<byte> key = stackalloc byte[RecordCodec.RecordKeySize];
         RecordCodec.WriteRecordKey(key, rev);
         var s = Rent();
-        try
+        var k = SpanByte.FromFixedSpan(key);
+        var status = s.Delete(ref k);
+        if (status.IsPending)
         {
-            var k = SpanByte.FromFixedSpan(key);
-            var status = s.Delete(ref k);
-            if (status.IsPending)
-            {
-                s.CompletePending(wait: true);
-            }
-        }
-        finally
-        {
-            Return(s);
+            s.CompletePending(wait: true);
         }
     }
 
@@ -178,15 +175,8 @@ internal sealed class FasterRecordStore : IDisposable
             }
 
             var s = Rent();
-            try
-            {
-                long compacted = s.Compact(until, CompactionType.Scan);
-                _kv.Log.ShiftBeginAddress(compacted, truncateLog: true);
-            }
-            finally
-            {
-                Return(s);
-            }
+            long compacted = s.Compact(until, CompactionType.Scan);
+            _kv.Log.ShiftBeginAddress(compacted, truncateLog: true);
         }
         finally
         {
@@ -196,10 +186,18 @@ internal sealed class FasterRecordStore : IDisposable
 
     public void Dispose()
     {
-        while (_sessions.TryTake(out var s))
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        foreach (var s in _sessions.Values)
         {
             s.Dispose();
         }
+
+        _sessions.Dispose();
 
         _kv.Dispose();
         _device.Dispose();
@@ -209,62 +207,49 @@ internal sealed class FasterRecordStore : IDisposable
     private unsafe void UpsertRaw(ReadOnlySpan<byte> key, byte[] value)
     {
         var s = Rent();
-        try
+        fixed (byte* kp = key)
+        fixed (byte* vp = value)
         {
-            fixed (byte* kp = key)
-            fixed (byte* vp = value)
+            var k = new SpanByte(key.Length, (IntPtr)kp);
+            var v = new SpanByte(value.Length, (IntPtr)vp);
+            var status = s.Upsert(ref k, ref v);
+            if (status.IsPending)
             {
-                var k = new SpanByte(key.Length, (IntPtr)kp);
-                var v = new SpanByte(value.Length, (IntPtr)vp);
-                var status = s.Upsert(ref k, ref v);
-                if (status.IsPending)
-                {
-                    s.CompletePending(wait: true);
-                }
+                s.CompletePending(wait: true);
             }
-        }
-        finally
-        {
-            Return(s);
         }
     }
 
     private unsafe byte[]? ReadRaw(ReadOnlySpan<byte> key)
     {
         var s = Rent();
-        try
+        fixed (byte* kp = key)
         {
-            fixed (byte* kp = key)
+            var k = new SpanByte(key.Length, (IntPtr)kp);
+            byte[] output = null!;
+            var status = s.Read(ref k, ref output);
+            if (status.IsPending)
             {
-                var k = new SpanByte(key.Length, (IntPtr)kp);
-                byte[] output = null!;
-                var status = s.Read(ref k, ref output);
-                if (status.IsPending)
+                s.CompletePendingWithOutputs(out var outputs, wait: true);
+                using (outputs)
                 {
-                    s.CompletePendingWithOutputs(out var outputs, wait: true);
-                    using (outputs)
+                    while (outputs.Next())
                     {
-                        while (outputs.Next())
-                        {
-                            status = outputs.Current.Status;
-                            output = outputs.Current.Output;
-                        }
+                        status = outputs.Current.Status;
+                        output = outputs.Current.Output;
                     }
                 }
-
-                return status.Found ? output : null;
             }
-        }
-        finally
-        {
-            Return(s);
+
+            return status.Found ? output : null;
         }
     }
 
-    private Session Rent() =>
-        _sessions.TryTake(out var s) ? s : _kv.For(new SpanByteFunctions_ByteArrayOutput<Empty>()).NewSession<SpanByteFunctions_ByteArrayOutput<Empty>>();
+    // One session per thread: sessions are not thread-safe, every use is synchronous, so a thread never
+    // needs two at once. They are disposed with the store.
+    private Session Rent() => _sessions.Value!;
 
-    private void Return(Session s) => _sessions.Add(s);
+    private Session NewSession() => _kv.For(new SpanByteFunctions_ByteArrayOutput<Empty>()).NewSession<SpanByteFunctions_ByteArrayOutput<Empty>>();
 }
 
 /// <summary>Sizes of the FASTER store. Defaults suit a few million keys on a small machine.</summary>

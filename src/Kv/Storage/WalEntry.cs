@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using KvCluster.Kv.Mvcc;
 
 namespace KvCluster.Kv.Storage;
@@ -21,23 +22,45 @@ internal sealed record WalEntry(WalEntryType Type, long AppliedIndex)
 
     public byte[] Encode()
     {
-        using var ms = new MemoryStream(64 + Records.Sum(r => r.Record.Length + 8));
-        using (var w = new BinaryWriter(ms))
+        int size = 1 + (8 * 4) + RecordCodec.VarintSize(Records.Count);
+        foreach (var (sub, rec) in Records)
         {
-            w.Write((byte)Type);
-            w.Write(AppliedIndex);
-            w.Write(Revision);
-            w.Write(LeaseId);
-            w.Write(LeaseTtl);
-            w.Write7BitEncodedInt(Records.Count);
-            foreach (var (sub, rec) in Records)
-            {
-                w.Write7BitEncodedInt(sub);
-                w.WriteBytes(rec);
-            }
+            size += RecordCodec.VarintSize(sub) + RecordCodec.VarintSize(rec.Length) + rec.Length;
         }
 
-        return ms.ToArray();
+        var buf = new byte[size];
+        var span = buf.AsSpan();
+        span[0] = (byte)Type;
+        BinaryPrimitives.WriteInt64LittleEndian(span[1..], AppliedIndex);
+        BinaryPrimitives.WriteInt64LittleEndian(span[9..], Revision);
+        BinaryPrimitives.WriteInt64LittleEndian(span[17..], LeaseId);
+        BinaryPrimitives.WriteInt64LittleEndian(span[25..], LeaseTtl);
+        int p = 33;
+        p += Write7Bit(span[p..], Records.Count);
+        foreach (var (sub, rec) in Records)
+        {
+            p += Write7Bit(span[p..], sub);
+            p += Write7Bit(span[p..], rec.Length);
+            rec.CopyTo(span[p..]);
+            p += rec.Length;
+        }
+
+        return buf;
+    }
+
+    /// <summary>The 7-bit encoding of BinaryWriter.Write7BitEncodedInt, which <see cref="Decode"/> reads.</summary>
+    private static int Write7Bit(Span<byte> dst, int value)
+    {
+        uint v = (uint)value;
+        int i = 0;
+        while (v >= 0x80)
+        {
+            dst[i++] = (byte)(v | 0x80);
+            v >>= 7;
+        }
+
+        dst[i++] = (byte)v;
+        return i;
     }
 
     public static WalEntry Decode(byte[] data)

@@ -42,8 +42,11 @@ internal sealed class WriteAheadLog : IDisposable
 
     public long Append(byte[] entry) => _log.Enqueue(entry);
 
-    /// <summary>Makes every entry enqueued before the call durable.</summary>
-    public void Commit() => _log.Commit(spinWait: true);
+    /// <summary>
+    /// Makes every entry enqueued before the call durable. Blocks without spinning: FasterLog's
+    /// spin-waiting commit would burn a core for the whole fsync, on a machine that may have two.
+    /// </summary>
+    public void Commit() => _log.CommitAsync().AsTask().GetAwaiter().GetResult();
 
     /// <summary>Committed entries from <paramref name="from"/> on, in order.</summary>
     public IEnumerable<byte[]> ReadFrom(long from)
