@@ -1,4 +1,6 @@
 using KvCluster.Kv.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace KvCluster.Kv;
 
@@ -38,4 +40,6 @@ public sealed record StoreOptions
     public StorageOptions Storage { get; init; } = new();
 
     public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    public ILogger Logger { get; init; } = NullLogger.Instance;
 }

@@ -149,11 +149,14 @@ public sealed partial class MvccStore
             {
                 if (_options.Sync || stop)
                 {
+                    long started = System.Diagnostics.Stopwatch.GetTimestamp();
                     _wal.Commit();
+                    KvMetrics.WalFsync.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
                 }
             }
             catch (Exception e)
             {
+                KvLog.WalFailed(_options.Logger, e);
                 // A log that cannot be flushed cannot promise durability: fail this round and every later write.
                 lock (_writeLock)
                 {
@@ -165,6 +168,7 @@ public sealed partial class MvccStore
             }
 
             CommitRounds++;
+            KvMetrics.CommitBatch.Record(published.Count);
             foreach (var (rev, events) in published)
             {
                 Volatile.Write(ref _durable, rev);

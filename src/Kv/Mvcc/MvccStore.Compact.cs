@@ -60,6 +60,7 @@ public sealed partial class MvccStore
             {
                 await previous.ConfigureAwait(false);
                 await _compactGate.WaitAsync(ct).ConfigureAwait(false);
+                long started = System.Diagnostics.Stopwatch.GetTimestamp();
                 try
                 {
                     foreach (var rev in removed)
@@ -71,6 +72,8 @@ public sealed partial class MvccStore
                     {
                         _records.CompactLog();
                     }
+
+                    KvLog.Compacted(_options.Logger, CompactRevision, removed.Count, (long)System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                 }
                 finally
                 {

@@ -70,6 +70,8 @@ public sealed partial class MvccStore
             try
             {
                 await LeaseRevokeAsync(id, 0, ct).ConfigureAwait(false);
+                KvLog.LeaseExpired(_options.Logger, id);
+                KvMetrics.LeasesExpired.Add(1);
                 n++;
             }
             catch (KvException e) when (e.Code == KvErrorCode.LeaseNotFound)
@@ -86,7 +88,14 @@ public sealed partial class MvccStore
         using var timer = new PeriodicTimer(_options.LeaseCheckInterval, _options.Time);
         while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
         {
-            await RevokeExpiredLeasesAsync(ct).ConfigureAwait(false);
+            try
+            {
+                await RevokeExpiredLeasesAsync(ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException and not ObjectDisposedException)
+            {
+                KvLog.BackgroundFailed(_options.Logger, "lease expiry", e);
+            }
         }
     }
 

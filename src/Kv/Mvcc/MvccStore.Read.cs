@@ -7,6 +7,7 @@ public sealed partial class MvccStore
     public RangeResponse Range(RangeRequest request)
     {
         Validation.RequireKey(request.Key);
+        KvMetrics.Ranges.Add(1);
         long current = Revision;
         return RangeAt(request, current, current);
     }

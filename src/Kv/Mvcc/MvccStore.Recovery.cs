@@ -12,6 +12,12 @@ public sealed partial class MvccStore
     /// </summary>
     private void Recover()
     {
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        if (_records.RecoveryFailed)
+        {
+            KvLog.CheckpointMissing(_options.Logger, _options.DataDir);
+        }
+
         if (_records.RecoveryFailed && _wal.IsTruncated)
         {
             throw KvException.Corrupt("no complete record checkpoint, and the write-ahead log no longer starts at the beginning");
@@ -34,9 +40,11 @@ public sealed partial class MvccStore
             Restore(rev, record, leases);
         }
 
+        int replayed = 0;
         foreach (var bytes in _wal.ReadFrom(meta.WalAddress))
         {
             Replay(WalEntry.Decode(bytes), leases);
+            replayed++;
         }
 
         foreach (var (key, lease) in leases)
@@ -57,6 +65,7 @@ public sealed partial class MvccStore
         }
 
         _durable = _applied;
+        KvLog.StoreOpened(_options.Logger, _options.DataDir, _applied, _compactRev, _index.KeyCount, replayed, started.ElapsedMilliseconds);
     }
 
     /// <summary>The records of the checkpoint up to its revision, in revision order; later ones go to <paramref name="strays"/>.</summary>
@@ -135,12 +144,17 @@ public sealed partial class MvccStore
             meta = new StoreMeta(_applied, _compactRev, _appliedIndex, _wal.TailAddress, _lessor.Export());
         }
 
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
         await _records.CheckpointAsync(meta.Encode(), ct).ConfigureAwait(false);
         lock (_writeLock)
         {
             _wal.TruncateUntil(meta.WalAddress);
             _checkpointedWal = meta.WalAddress;
         }
+
+        var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+        KvMetrics.Checkpoint.Record(elapsed.TotalSeconds);
+        KvLog.CheckpointTaken(_options.Logger, meta.Revision, meta.WalAddress, (long)elapsed.TotalMilliseconds);
     }
 
     private async Task CheckpointLoopAsync(CancellationToken ct)
@@ -154,9 +168,17 @@ public sealed partial class MvccStore
             bool due = _options.Time.GetUtcNow() - last >= _options.CheckpointInterval && Revision != lastRev;
             if (walBytes >= _options.CheckpointWalBytes || due)
             {
-                await CheckpointAsync(ct).ConfigureAwait(false);
-                last = _options.Time.GetUtcNow();
-                lastRev = Revision;
+                try
+                {
+                    await CheckpointAsync(ct).ConfigureAwait(false);
+                    last = _options.Time.GetUtcNow();
+                    lastRev = Revision;
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // The WAL still holds everything: a failed checkpoint only delays truncation.
+                    KvLog.BackgroundFailed(_options.Logger, "checkpoint", e);
+                }
             }
         }
     }

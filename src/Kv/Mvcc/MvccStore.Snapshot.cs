@@ -56,6 +56,19 @@ public sealed partial class MvccStore
         }
     }
 
+    /// <summary>The previous value for an event's prev_kv; null when compaction has removed it (etcd sends none then either).</summary>
+    private KeyValue? PrevOrNull(byte[] key, long atRev)
+    {
+        try
+        {
+            return Get(key, atRev);
+        }
+        catch (KvException e) when (e.Code == KvErrorCode.Compacted)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Creates a new store in <paramref name="options"/>' data dir from a snapshot stream. The dir must be empty.</summary>
     public static MvccStore Restore(Stream input, StoreOptions options)
     {
@@ -111,7 +124,7 @@ public sealed partial class MvccStore
                 }
 
                 var kv = RecordCodec.Decode(rec, main, out bool tombstone);
-                var prev = withPrevKv ? Get(kv.Key, main - 1) : null;
+                var prev = withPrevKv ? PrevOrNull(kv.Key, main - 1) : null;
                 events.Add(tombstone
                     ? new Event(EventType.Delete, new KeyValue(kv.Key, [], 0, main, 0, 0), prev)
                     : new Event(EventType.Put, kv, prev));

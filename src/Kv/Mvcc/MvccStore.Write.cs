@@ -209,6 +209,7 @@ public sealed partial class MvccStore
         }
 
         b.Events.Add(new Event(EventType.Put, new KeyValue(r.Key, value, create, b.Rev, version, lease), prev));
+        KvMetrics.Puts.Add(1);
         return new PutResponse(b.HeaderRevision, r.PrevKv ? prev : null);
     }
 
@@ -236,6 +237,7 @@ public sealed partial class MvccStore
             }
 
             b.Events.Add(new Event(EventType.Delete, new KeyValue(key, [], 0, b.Rev, 0, 0), prev));
+            KvMetrics.Deletes.Add(1);
             if (r.PrevKv)
             {
                 prevs.Add(prev);

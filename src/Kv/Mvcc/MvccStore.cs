@@ -47,7 +47,7 @@ public sealed partial class MvccStore : IWatchableKv, ILeases, IEventSource, IAs
         _wal = new WriteAheadLog(Path.Combine(options.DataDir, "wal"));
         _lessor = new Lessor(options.Time, options.MinLeaseTtl);
         Recover();
-        _hub = new WatcherHub(this, _durable, options.WatchBufferSize);
+        _hub = new WatcherHub(this, _durable, options.WatchBufferSize, e => KvLog.BackgroundFailed(options.Logger, "watch sync", e));
         _committer = new Thread(CommitLoop) { IsBackground = true, Name = "kv-committer" };
         _committer.Start();
         _background.Add(Task.Run(() => CheckpointLoopAsync(_stop.Token)));

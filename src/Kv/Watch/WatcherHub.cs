@@ -31,8 +31,11 @@ internal sealed class WatcherHub : IDisposable
     private long _published;
     private long _nextId;
 
-    public WatcherHub(IEventSource source, long publishedRevision, int bufferSize = 128)
+    private readonly Action<Exception>? _onError;
+
+    public WatcherHub(IEventSource source, long publishedRevision, int bufferSize = 128, Action<Exception>? onError = null)
     {
+        _onError = onError;
         _source = source;
         _published = publishedRevision;
         _bufferSize = bufferSize;
@@ -215,6 +218,11 @@ internal sealed class WatcherHub : IDisposable
             catch (KvException e) when (e.Code == KvErrorCode.Compacted)
             {
                 // A compaction raced the history read; the next round cancels the watchers it strands.
+            }
+            catch (Exception e) when (e is not OperationCanceledException && !_stop.IsCancellationRequested)
+            {
+                // Never let the loop die: unsynced watchers would stall forever. Retry after the poll delay.
+                _onError?.Invoke(e);
             }
         }
     }
