@@ -1,0 +1,20 @@
+using BenchmarkDotNet.Running;
+using KvCluster.Kv.Bench;
+
+// dotnet run -c Release --project bench/Kv.Bench -- throughput [--keys N] [--range-seconds S]
+// dotnet run -c Release --project bench/Kv.Bench -- [BenchmarkDotNet arguments, e.g. --filter '*' --job short]
+if (args is ["throughput", ..])
+{
+    long keys = Arg("--keys") is { } k ? long.Parse(k) : 1_000_000;
+    double seconds = Arg("--range-seconds") is { } s ? double.Parse(s) : 5;
+    return await Throughput.RunAsync(keys, TimeSpan.FromSeconds(seconds));
+}
+
+BenchmarkSwitcher.FromAssembly(typeof(BenchStore).Assembly).Run(args);
+return 0;
+
+string? Arg(string name)
+{
+    int i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+}

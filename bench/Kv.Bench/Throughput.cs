@@ -1,0 +1,169 @@
+using System.Diagnostics;
+using KvCluster.Kv.Mvcc;
+
+namespace KvCluster.Kv.Bench;
+
+/// <summary>
+/// Sustained-throughput runs for the engine targets (in-process, this machine):
+/// ≥ 300,000 durable puts/s (64-byte keys, 256-byte values, batched, one fsync per batch),
+/// ≥ 1,000,000 single-key ranges/s, ≤ 200 bytes of index memory per key beyond the key bytes.
+/// Prints progress while it runs and a summary table (markdown) at the end.
+/// </summary>
+internal static class Throughput
+{
+    public static async Task<int> RunAsync(long keys, TimeSpan rangeTime)
+    {
+        var rows = new List<(string What, double Value, string Unit, string Target, bool Pass)>();
+        string dir = BenchStore.NewDir();
+        try
+        {
+            using (var store = BenchStore.Open(dir))
+            {
+                // Warm the JIT (tiered compilation) on a small, separate key space.
+                await BenchStore.LoadAsync(store, 100_000, "warm/");
+
+                long rounds0 = store.CommitRounds;
+                var sw = Stopwatch.StartNew();
+                long done = 0;
+                using (Progress("puts", () => Interlocked.Read(ref done), keys, sw))
+                {
+                    // 4 loaders, each submitting batches of 1000: batches overlap with the previous flush.
+                    const int Loaders = 4;
+                    await Task.WhenAll(Enumerable.Range(0, Loaders).Select(l => Task.Run(async () =>
+                    {
+                        var value = BenchStore.Value();
+                        for (long start = l * 1000L; start < keys; start += Loaders * 1000L)
+                        {
+                            long n = Math.Min(1000, keys - start);
+                            var ops = new RequestOp[n];
+                            for (long j = 0; j < n; j++)
+                            {
+                                ops[j] = RequestOp.Of(new PutRequest(BenchStore.Key(start + j), value));
+                            }
+
+                            await store.ApplyAsync(ops);
+                            Interlocked.Add(ref done, n);
+                        }
+                    })));
+                }
+
+                double putsPerSec = keys / sw.Elapsed.TotalSeconds;
+                long flushes = store.CommitRounds - rounds0;
+                rows.Add(("durable puts/s (batches of 1000, 4 loaders)", putsPerSec, "ops/s", ">= 300,000", putsPerSec >= 300_000));
+                rows.Add(("puts per WAL flush", (double)keys / Math.Max(1, flushes), "ops", "", true));
+
+                // Single requests, as a server sees them: 1024 in flight, grouped by the committer.
+                long single = Math.Min(keys, 200_000);
+                sw.Restart();
+                long sdone = 0;
+                using (Progress("single puts", () => Interlocked.Read(ref sdone), single, sw))
+                {
+                    var value = BenchStore.Value();
+                    await Parallel.ForEachAsync(Enumerable.Range(0, (int)single), new ParallelOptions { MaxDegreeOfParallelism = 1024 }, async (i, ct) =>
+                    {
+                        await store.PutAsync(new PutRequest(BenchStore.Key(i), value), 0, ct);
+                        Interlocked.Increment(ref sdone);
+                    });
+                }
+
+                rows.Add(("durable puts/s (single requests, 1024 in flight)", single / sw.Elapsed.TotalSeconds, "ops/s", "", true));
+
+                double rangesPerSec = await Ranges(store, keys, rangeTime);
+                rows.Add(("single-key ranges/s (2 threads)", rangesPerSec, "ops/s", ">= 1,000,000", rangesPerSec >= 1_000_000));
+            }
+
+            double perKey = IndexBytesPerKey(1_000_000);
+            rows.Add(("index bytes per key beyond the key bytes (1,000,000 keys)", perKey, "bytes", "<= 200", perKey <= 200));
+        }
+        finally
+        {
+            BenchStore.Delete(dir);
+        }
+
+        Console.WriteLine();
+        Console.WriteLine("| measure | value | unit | target | result |");
+        Console.WriteLine("| --- | ---: | --- | --- | --- |");
+        foreach (var (what, value, unit, target, pass) in rows)
+        {
+            Console.WriteLine($"| {what} | {value:N0} | {unit} | {target} | {(target.Length == 0 ? "" : pass ? "PASS" : "MISS")} |");
+        }
+
+        return 0;
+    }
+
+    private static async Task<double> Ranges(MvccStore store, long keys, TimeSpan time)
+    {
+        var keyBytes = new byte[Math.Min(keys, 1_000_000)][];
+        for (int i = 0; i < keyBytes.Length; i++)
+        {
+            keyBytes[i] = BenchStore.Key(i);
+        }
+
+        long done = 0;
+        var sw = Stopwatch.StartNew();
+        using (Progress("ranges", () => Interlocked.Read(ref done), 0, sw))
+        {
+            var threads = Enumerable.Range(0, 2).Select(t => Task.Factory.StartNew(() =>
+            {
+                var rng = new Random(t);
+                long local = 0;
+                while (sw.Elapsed < time)
+                {
+                    for (int i = 0; i < 1000; i++)
+                    {
+                        var r = store.Range(new RangeRequest(keyBytes[rng.Next(keyBytes.Length)]));
+                        if (r.Kvs.Count != 1)
+                        {
+                            throw new InvalidOperationException("a loaded key is missing");
+                        }
+                    }
+
+                    local += 1000;
+                    Interlocked.Add(ref done, 1000);
+                }
+            }, TaskCreationOptions.LongRunning)).ToArray();
+            await Task.WhenAll(threads);
+        }
+
+        return done / sw.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>Managed memory of a TreeIndex holding <paramref name="n"/> 64-byte keys, each put once, minus the key bytes.</summary>
+    private static double IndexBytesPerKey(int n)
+    {
+        var keys = new byte[n][];
+        for (int i = 0; i < n; i++)
+        {
+            keys[i] = BenchStore.Key(i);
+        }
+
+        long before = GC.GetTotalMemory(forceFullCollection: true);
+        var index = new TreeIndex();
+        for (int i = 0; i < n; i++)
+        {
+            index.Put(keys[i], new Revision(i + 1, 0));
+        }
+
+        long after = GC.GetTotalMemory(forceFullCollection: true);
+        GC.KeepAlive(index);
+        GC.KeepAlive(keys);
+        // The key arrays were allocated before: what the index adds is all overhead.
+        return (after - before) / (double)n;
+    }
+
+    private static IDisposable Progress(string what, Func<long> done, long total, Stopwatch sw)
+    {
+        var cts = new CancellationTokenSource();
+        _ = Task.Run(async () =>
+        {
+            while (!cts.IsCancellationRequested)
+            {
+                await Task.Delay(1000, cts.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+                long d = done();
+                string of = total > 0 ? $"/{total:N0} ({100.0 * d / total:F0}%)" : "";
+                Console.WriteLine($"  {what}: {d:N0}{of} in {sw.Elapsed.TotalSeconds:F1}s, {d / sw.Elapsed.TotalSeconds:N0}/s");
+            }
+        });
+        return cts;
+    }
+}
