@@ -26,7 +26,7 @@ public sealed record StoreOptions
     public TimeSpan LeaseCheckInterval { get; init; } = TimeSpan.FromMilliseconds(500);
 
     /// <summary>Take a FASTER checkpoint (and truncate the WAL) once the WAL has grown this much.</summary>
-    public long CheckpointWalBytes { get; init; } = 64L << 20;
+    public long CheckpointWalBytes { get; init; } = 256L << 20;
 
     /// <summary>…or this long after the last checkpoint if anything changed.</summary>
     public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromSeconds(60);

@@ -65,7 +65,7 @@ public sealed partial class MvccStore
         var entry = ToWalEntry(b, appliedIndex);
         if (entry is not null)
         {
-            _wal.Append(entry.Encode());
+            _wal.Append(entry);
             RequestCommit();
             if (b.Records.Count > 0)
             {
@@ -107,7 +107,7 @@ public sealed partial class MvccStore
     /// <summary>Appends an entry that changes no revision (compaction) and returns when it is durable.</summary>
     private Task AppendUnderLock(WalEntry entry)
     {
-        _wal.Append(entry.Encode());
+        _wal.Append(entry);
         RequestCommit();
         return _round.Task;
     }

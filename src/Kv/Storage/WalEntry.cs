@@ -13,23 +13,45 @@ internal enum WalEntryType : byte
 }
 
 /// <summary>One WAL entry. Replaying entries in order rebuilds exactly the state they describe.</summary>
-internal sealed record WalEntry(WalEntryType Type, long AppliedIndex)
+internal sealed record WalEntry(WalEntryType Type, long AppliedIndex) : FASTER.core.ILogEnqueueEntry
 {
     public long Revision { get; init; }
     public List<(int Sub, byte[] Record)> Records { get; init; } = [];
     public long LeaseId { get; init; }
     public long LeaseTtl { get; init; }
 
+    private int _length = -1;
+
+    /// <summary>Bytes of the encoded entry (computed once; the entry is not changed after it is appended).</summary>
+    public int SerializedLength
+    {
+        get
+        {
+            if (_length < 0)
+            {
+                int size = 1 + (8 * 4) + RecordCodec.VarintSize(Records.Count);
+                foreach (var (sub, rec) in Records)
+                {
+                    size += RecordCodec.VarintSize(sub) + RecordCodec.VarintSize(rec.Length) + rec.Length;
+                }
+
+                _length = size;
+            }
+
+            return _length;
+        }
+    }
+
     public byte[] Encode()
     {
-        int size = 1 + (8 * 4) + RecordCodec.VarintSize(Records.Count);
-        foreach (var (sub, rec) in Records)
-        {
-            size += RecordCodec.VarintSize(sub) + RecordCodec.VarintSize(rec.Length) + rec.Length;
-        }
+        var buf = new byte[SerializedLength];
+        SerializeTo(buf);
+        return buf;
+    }
 
-        var buf = new byte[size];
-        var span = buf.AsSpan();
+    /// <summary>Writes the entry straight into the log's buffer (no intermediate array).</summary>
+    public void SerializeTo(Span<byte> span)
+    {
         span[0] = (byte)Type;
         BinaryPrimitives.WriteInt64LittleEndian(span[1..], AppliedIndex);
         BinaryPrimitives.WriteInt64LittleEndian(span[9..], Revision);
@@ -44,8 +66,6 @@ internal sealed record WalEntry(WalEntryType Type, long AppliedIndex)
             rec.CopyTo(span[p..]);
             p += rec.Length;
         }
-
-        return buf;
     }
 
     /// <summary>The 7-bit encoding of BinaryWriter.Write7BitEncodedInt, which <see cref="Decode"/> reads.</summary>

@@ -40,7 +40,7 @@ internal sealed class WriteAheadLog : IDisposable
 
     private const long FirstAddress = 64; // FASTER's first valid log address
 
-    public long Append(byte[] entry) => _log.Enqueue(entry);
+    public long Append(WalEntry entry) => _log.Enqueue(entry);
 
     /// <summary>
     /// Makes every entry enqueued before the call durable. Blocks without spinning: FasterLog's
