@@ -18,7 +18,7 @@ public class IndexBenchmarks
         _keys = Enumerable.Range(0, Keys).Select(i => BenchStore.Key(i)).ToArray();
         for (int i = 0; i < Keys; i++)
         {
-            _index.Put(_keys[i], new Revision(i + 1, 0));
+            _index.Put(_keys[i], new Revision(i + 1, 0), 0);
         }
     }
 

@@ -141,7 +141,7 @@ internal static class Throughput
         var index = new TreeIndex();
         for (int i = 0; i < n; i++)
         {
-            index.Put(keys[i], new Revision(i + 1, 0));
+            index.Put(keys[i], new Revision(i + 1, 0), 0);
         }
 
         long after = GC.GetTotalMemory(forceFullCollection: true);

@@ -14,7 +14,9 @@ namespace KvCluster.Kv.Mvcc;
 /// revision, so a watcher starting there still sees the delete.
 /// </para>
 /// Revisions are stored packed (see <see cref="Revision.Pack"/>): the first inline, the others in a
-/// growable array, so that a key written once costs one 48-byte object.
+/// growable array, so that a key written once costs one small object. Like etcd's keyIndex, it also
+/// remembers the current generation's create revision and version, and the live value's lease, so
+/// that a put or a delete never has to read the previous record.
 /// Not thread-safe: <see cref="TreeIndex"/> serializes access.
 /// </summary>
 internal sealed class KeyIndex
@@ -22,6 +24,9 @@ internal sealed class KeyIndex
     private long _first;
     private long[]? _rest;
     private int _count;
+    private long _created;
+    private long _version;
+    private long _lease;
 
     public KeyIndex(byte[] key) => Key = key;
 
@@ -36,9 +41,41 @@ internal sealed class KeyIndex
 
     public long PackedAt(int i) => i == 0 ? _first : _rest![i - 1];
 
-    public void Put(Revision rev) => Append(rev.Pack(tombstone: false));
+    /// <summary>Create revision of the live value (0 when the key does not exist).</summary>
+    public long CreateRevision => IsLive ? _created : 0;
 
-    public void Restore(Revision rev, bool tombstone) => Append(rev.Pack(tombstone));
+    /// <summary>Version of the live value (0 when the key does not exist).</summary>
+    public long Version => IsLive ? _version : 0;
+
+    /// <summary>Lease of the live value (0 when none or when the key does not exist).</summary>
+    public long Lease => IsLive ? _lease : 0;
+
+    /// <summary>Appends a put; a put on a deleted (or new) key starts a generation.</summary>
+    public void Put(Revision rev, long lease)
+    {
+        if (IsLive)
+        {
+            _version++;
+        }
+        else
+        {
+            _created = rev.Main;
+            _version = 1;
+        }
+
+        _lease = lease;
+        Append(rev.Pack(tombstone: false));
+    }
+
+    /// <summary>Re-adds a stored revision while rebuilding; a put brings its record's create revision, version and lease.</summary>
+    public void Restore(Revision rev, bool tombstone, long created, long version, long lease)
+    {
+        Append(rev.Pack(tombstone));
+        if (!tombstone)
+        {
+            (_created, _version, _lease) = (created, version, lease);
+        }
+    }
 
     /// <summary>Ends the current generation; returns false (and changes nothing) if the key is not live.</summary>
     public bool Tombstone(Revision rev)

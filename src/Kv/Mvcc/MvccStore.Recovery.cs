@@ -92,7 +92,7 @@ public sealed partial class MvccStore
     private void Restore(Revision rev, byte[] record, Dictionary<byte[], long> leases)
     {
         var kv = RecordCodec.Decode(record, rev.Main, out bool tombstone);
-        _index.Restore(kv.Key, rev, tombstone);
+        _index.Restore(kv.Key, rev, tombstone, kv.CreateRevision, kv.Version, kv.Lease);
         if (tombstone || kv.Lease == 0)
         {
             leases.Remove(kv.Key);

@@ -56,6 +56,8 @@ public sealed partial class MvccStore
         }
     }
 
+    KeyValue? Watch.IEventSource.PrevKv(byte[] key, long revision) => PrevOrNull(key, revision);
+
     /// <summary>The previous value for an event's prev_kv; null when compaction has removed it (etcd sends none then either).</summary>
     private KeyValue? PrevOrNull(byte[] key, long atRev)
     {

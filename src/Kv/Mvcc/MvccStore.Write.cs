@@ -186,21 +186,23 @@ public sealed partial class MvccStore
         return responses;
     }
 
+    /// <summary>
+    /// A put. The index supplies create revision, version and the old lease, so the previous record is
+    /// read only when the request needs its value (prev_kv, ignore_value, ignore_lease).
+    /// </summary>
     private PutResponse DoPut(WriteBatch b, PutRequest r)
     {
-        var prev = Get(r.Key, b.Rev);
+        var prev = r.PrevKv || r.IgnoreValue || r.IgnoreLease ? Get(r.Key, b.Rev) : null;
         var value = r.IgnoreValue ? prev!.Value : r.Value;
         long lease = r.IgnoreLease ? prev!.Lease : r.Lease;
-        long create = prev?.CreateRevision ?? b.Rev;
-        long version = (prev?.Version ?? 0) + 1;
         var at = b.Next();
+        var (create, version, prevLease) = _index.Put(r.Key, at, lease);
         var record = RecordCodec.Encode(r.Key, value, create, version, lease, tombstone: false);
         _records.Upsert(at, record);
-        _index.Put(r.Key, at);
         b.Records.Add((at.Sub, record));
-        if (prev is not null && prev.Lease != 0 && prev.Lease != lease)
+        if (prevLease != 0 && prevLease != lease)
         {
-            _lessor.Detach(prev.Lease, r.Key);
+            _lessor.Detach(prevLease, r.Key);
         }
 
         if (lease != 0)
@@ -225,20 +227,20 @@ public sealed partial class MvccStore
         var prevs = new List<KeyValue>();
         foreach (var (key, current) in targets)
         {
-            var prev = ReadKeyValue(current);
+            var prev = r.PrevKv ? ReadKeyValue(current) : null;
             var at = b.Next();
+            long prevLease = _index.Tombstone(key, at);
             var record = RecordCodec.Encode(key, [], 0, 0, 0, tombstone: true);
             _records.Upsert(at, record);
-            _index.Tombstone(key, at);
             b.Records.Add((at.Sub, record));
-            if (prev.Lease != 0)
+            if (prevLease != 0)
             {
-                _lessor.Detach(prev.Lease, key);
+                _lessor.Detach(prevLease, key);
             }
 
             b.Events.Add(new Event(EventType.Delete, new KeyValue(key, [], 0, b.Rev, 0, 0), prev));
             KvMetrics.Deletes.Add(1);
-            if (r.PrevKv)
+            if (prev is not null)
             {
                 prevs.Add(prev);
             }

@@ -88,13 +88,19 @@ internal sealed class TreeIndex
     /// <summary>Number of keys of the range that exist at <paramref name="atRev"/>.</summary>
     public int Count(KeyRange range, long atRev) => Range(range, atRev, descending: false, static (_, _) => true);
 
-    /// <summary>Records a put. Called only by the single writer.</summary>
-    public void Put(byte[] key, Revision rev)
+    /// <summary>
+    /// Records a put (called only by the single writer) and returns what the new value's record needs:
+    /// its create revision and version, and the lease of the value it replaces.
+    /// </summary>
+    public (long Created, long Version, long PrevLease) Put(byte[] key, Revision rev, long lease)
     {
         _lock.EnterWriteLock();
         try
         {
-            GetOrAdd(key).Put(rev);
+            var ki = GetOrAdd(key);
+            long prevLease = ki.Lease;
+            ki.Put(rev, lease);
+            return (ki.CreateRevision, ki.Version, prevLease);
         }
         finally
         {
@@ -103,12 +109,12 @@ internal sealed class TreeIndex
     }
 
     /// <summary>Re-adds one revision while rebuilding from storage (a tombstone is kept even if it opens the history).</summary>
-    public void Restore(byte[] key, Revision rev, bool tombstone)
+    public void Restore(byte[] key, Revision rev, bool tombstone, long created, long version, long lease)
     {
         _lock.EnterWriteLock();
         try
         {
-            GetOrAdd(key).Restore(rev, tombstone);
+            GetOrAdd(key).Restore(rev, tombstone, created, version, lease);
         }
         finally
         {
@@ -116,13 +122,20 @@ internal sealed class TreeIndex
         }
     }
 
-    /// <summary>Records a delete of a live key; false when the key does not exist.</summary>
-    public bool Tombstone(byte[] key, Revision rev)
+    /// <summary>Records a delete of a live key; returns the deleted value's lease. Called only by the single writer.</summary>
+    public long Tombstone(byte[] key, Revision rev)
     {
         _lock.EnterWriteLock();
         try
         {
-            return _byKey.TryGetValue(key, out var ki) && ki.Tombstone(rev);
+            if (!_byKey.TryGetValue(key, out var ki))
+            {
+                return 0;
+            }
+
+            long lease = ki.Lease;
+            ki.Tombstone(rev);
+            return lease;
         }
         finally
         {

@@ -33,4 +33,7 @@ internal interface IEventSource
 
     /// <summary>The events of revisions [from, to], grouped by revision, oldest first.</summary>
     List<(long Revision, List<Event> Events)> ReadEvents(long from, long to, bool withPrevKv);
+
+    /// <summary>The value of a key just before <paramref name="revision"/>, or null (none, or compacted).</summary>
+    KeyValue? PrevKv(byte[] key, long revision);
 }

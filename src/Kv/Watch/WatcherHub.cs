@@ -103,8 +103,16 @@ internal sealed class WatcherHub : IDisposable
         {
             _published = revision;
             List<Watcher>? behind = null;
+            bool prevFilled = false;
             foreach (var w in _synced)
             {
+                if (w.Request.PrevKv && !prevFilled)
+                {
+                    // Writers skip reading previous values; fetch them once per revision for prev_kv watchers.
+                    FillPrevKv(revision, events);
+                    prevFilled = true;
+                }
+
                 var picked = w.Select(events);
                 if (picked is not null && !w.TryDeliver(new WatchResponse(revision, picked)))
                 {
@@ -136,6 +144,18 @@ internal sealed class WatcherHub : IDisposable
         if (fellBehind)
         {
             _wake.Release();
+        }
+    }
+
+    private void FillPrevKv(long revision, List<Event> events)
+    {
+        for (int i = 0; i < events.Count; i++)
+        {
+            var e = events[i];
+            if (e.PrevKv is null && (e.Type == EventType.Delete || e.Kv.Version > 1))
+            {
+                events[i] = e with { PrevKv = _source.PrevKv(e.Kv.Key, revision - 1) };
+            }
         }
     }
 

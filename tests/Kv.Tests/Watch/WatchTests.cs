@@ -46,6 +46,23 @@ public sealed class WatchTests
     }
 
     [Fact]
+    public async Task LiveWatcherGetsPrevKvOnPutAndDeleteOthersDoNot()
+    {
+        await using var t = TempStore.Create();
+        var s = t.Store;
+        await s.PutAsync(new PutRequest(B("k"), B("old")));
+        using var withPrev = s.Watch(new WatchRequest(B("k")) { PrevKv = true });
+        using var without = s.Watch(new WatchRequest(B("k")));
+        await s.PutAsync(new PutRequest(B("k"), B("new")));
+        await s.DeleteRangeAsync(new DeleteRangeRequest(B("k")));
+        await s.PutAsync(new PutRequest(B("k"), B("reborn")));
+        var events = (await ReadEvents(withPrev, 3)).SelectMany(r => r.Events).ToList();
+        Assert.Equal(["old", "new", null], events.Select(e => e.PrevKv is null ? null : S(e.PrevKv.Value)));
+        Assert.Equal(1, events[0].PrevKv!.ModRevision);
+        Assert.All((await ReadEvents(without, 3)).SelectMany(r => r.Events), e => Assert.Null(e.PrevKv));
+    }
+
+    [Fact]
     public async Task AllEventsOfOneRevisionArriveTogether()
     {
         await using var t = TempStore.Create();
