@@ -10,7 +10,7 @@ public class IndexBenchmarks
     private const int Keys = 1_000_000;
     private readonly TreeIndex _index = new();
     private byte[][] _keys = [];
-    private int _next;
+    private long _next;
 
     [GlobalSetup]
     public void Setup()

@@ -5,27 +5,11 @@ namespace KvCluster.Kv.Bench;
 
 /// <summary>Durable puts (fsync on): 1000 writes per invocation, as single requests in flight together or as one batch.</summary>
 [MemoryDiagnoser]
-public class PutBenchmarks
+public class PutBenchmarks : StoreBenchmark
 {
     private const int Ops = 1000;
     private readonly byte[] _value = BenchStore.Value();
-    private string _dir = "";
-    private MvccStore _store = null!;
     private long _next;
-
-    [GlobalSetup]
-    public void Setup()
-    {
-        _dir = BenchStore.NewDir();
-        _store = BenchStore.Open(_dir);
-    }
-
-    [GlobalCleanup]
-    public void Cleanup()
-    {
-        _store.Dispose();
-        BenchStore.Delete(_dir);
-    }
 
     /// <summary>1000 concurrent PutAsync calls: the committer groups them into few flushes.</summary>
     [Benchmark(OperationsPerInvoke = Ops)]
@@ -34,7 +18,7 @@ public class PutBenchmarks
         var tasks = new Task[Ops];
         for (int i = 0; i < Ops; i++)
         {
-            tasks[i] = _store.PutAsync(new PutRequest(BenchStore.Key(_next++ % 100_000), _value)).AsTask();
+            tasks[i] = Store.PutAsync(new PutRequest(BenchStore.Key(_next++ % 100_000), _value)).AsTask();
         }
 
         return Task.WhenAll(tasks);
@@ -50,6 +34,6 @@ public class PutBenchmarks
             ops[i] = RequestOp.Of(new PutRequest(BenchStore.Key(_next++ % 100_000), _value));
         }
 
-        return _store.ApplyAsync(ops).AsTask();
+        return Store.ApplyAsync(ops).AsTask();
     }
 }

@@ -6,39 +6,28 @@ namespace KvCluster.Kv.Bench;
 
 /// <summary>1 writer, 1000 watchers on the key: time from a put until all 1000 have its event.</summary>
 [MemoryDiagnoser]
-public class WatchFanoutBenchmarks
+public class WatchFanoutBenchmarks : StoreBenchmark
 {
     private const int Watchers = 1000;
     private readonly byte[] _key = BenchStore.Key(1, "watched/");
     private readonly byte[] _value = BenchStore.Value();
-    private string _dir = "";
-    private MvccStore _store = null!;
     private Watcher[] _watchers = [];
 
-    [GlobalSetup]
-    public void Setup()
-    {
-        _dir = BenchStore.NewDir();
-        _store = BenchStore.Open(_dir);
-        _watchers = Enumerable.Range(0, Watchers).Select(_ => _store.Watch(new WatchRequest(_key))).ToArray();
-    }
+    protected override void Prepare() =>
+        _watchers = Enumerable.Range(0, Watchers).Select(_ => Store.Watch(new WatchRequest(_key))).ToArray();
 
-    [GlobalCleanup]
-    public void Cleanup()
+    protected override void Release()
     {
         foreach (var w in _watchers)
         {
             w.Dispose();
         }
-
-        _store.Dispose();
-        BenchStore.Delete(_dir);
     }
 
     [Benchmark]
     public async Task PutThenAllWatchersReceive()
     {
-        var put = await _store.PutAsync(new PutRequest(_key, _value));
+        var put = await Store.PutAsync(new PutRequest(_key, _value));
         foreach (var w in _watchers)
         {
             var r = await w.Responses.ReadAsync();

@@ -75,6 +75,7 @@ internal static class RecordCodec
         return n;
     }
 
+    /// <summary>Unsigned LEB128; for non-negative ints the same bytes as BinaryWriter.Write7BitEncodedInt.</summary>
     public static int WriteVarint(Span<byte> dst, long v)
     {
         ulong u = (ulong)v;

@@ -58,29 +58,14 @@ internal sealed record WalEntry(WalEntryType Type, long AppliedIndex) : FASTER.c
         BinaryPrimitives.WriteInt64LittleEndian(span[17..], LeaseId);
         BinaryPrimitives.WriteInt64LittleEndian(span[25..], LeaseTtl);
         int p = 33;
-        p += Write7Bit(span[p..], Records.Count);
+        p += RecordCodec.WriteVarint(span[p..], Records.Count);
         foreach (var (sub, rec) in Records)
         {
-            p += Write7Bit(span[p..], sub);
-            p += Write7Bit(span[p..], rec.Length);
+            p += RecordCodec.WriteVarint(span[p..], sub);
+            p += RecordCodec.WriteVarint(span[p..], rec.Length);
             rec.CopyTo(span[p..]);
             p += rec.Length;
         }
-    }
-
-    /// <summary>The 7-bit encoding of BinaryWriter.Write7BitEncodedInt, which <see cref="Decode"/> reads.</summary>
-    private static int Write7Bit(Span<byte> dst, int value)
-    {
-        uint v = (uint)value;
-        int i = 0;
-        while (v >= 0x80)
-        {
-            dst[i++] = (byte)(v | 0x80);
-            v >>= 7;
-        }
-
-        dst[i++] = (byte)v;
-        return i;
     }
 
     public static WalEntry Decode(byte[] data)
