@@ -27,6 +27,18 @@ public sealed partial class MvccStore
             return new RangeResponse(headerRevision, [], false, _index.Count(range, rev));
         }
 
+        if (range.IsSingleKey)
+        {
+            // The hot path: one hash lookup, one record read, no lists or sorting.
+            if (!_index.TryGet(r.Key, rev, out var at))
+            {
+                return new RangeResponse(headerRevision, [], false, 0);
+            }
+
+            var kv = ReadKeyValue(at);
+            return new RangeResponse(headerRevision, Pass(r, kv) ? [r.KeysOnly ? kv with { Value = [] } : kv] : [], false, 1);
+        }
+
         bool fetchAll = r.SortOrder != SortOrder.None || r.MinModRevision != 0 || r.MaxModRevision != 0
             || r.MinCreateRevision != 0 || r.MaxCreateRevision != 0 || r.Limit <= 0;
         long fetch = fetchAll ? long.MaxValue : r.Limit + 1;
@@ -110,11 +122,7 @@ public sealed partial class MvccStore
     }
 
     /// <summary>The record of a revision the index points at. Missing means a compaction removed it meanwhile.</summary>
-    private KeyValue ReadKeyValue(Revision at)
-    {
-        var rec = _records.Read(at) ?? throw KvException.Compacted();
-        return RecordCodec.Decode(rec, at.Main, out _);
-    }
+    private KeyValue ReadKeyValue(Revision at) => _records.ReadKeyValue(at) ?? throw KvException.Compacted();
 
     /// <summary>The value of a key at a revision, or null.</summary>
     private KeyValue? Get(byte[] key, long atRev) => _index.TryGet(key, atRev, out var at) ? ReadKeyValue(at) : null;
