@@ -51,7 +51,21 @@ internal static class Throughput
                 double random = await Ranges(store, keys, rangeTime, "random keys");
                 rows.Add(($"single-key ranges/s, 2 threads, uniform over {keys:N0} keys", random, "ops/s", ">= 1,000,000", random >= 1_000_000));
                 double hot = await Ranges(store, 10_000, rangeTime, "hot keys");
-                rows.Add(("single-key ranges/s, 2 threads, uniform over 10,000 keys", hot, "ops/s", ">= 1,000,000", hot >= 1_000_000));
+                rows.Add(("single-key ranges/s, 2 threads, 10,000 hot keys of the 1,000,000", hot, "ops/s", ">= 1,000,000", hot >= 1_000_000));
+            }
+
+            // etcd's own read benchmark shape: a small key space, so the working set stays in cache.
+            string small = BenchStore.NewDir();
+            try
+            {
+                using var store = BenchStore.Open(small);
+                await BenchStore.LoadAsync(store, 10_000);
+                double rate = await Ranges(store, 10_000, rangeTime, "store of 10,000 keys");
+                rows.Add(("single-key ranges/s, 2 threads, store of 10,000 keys", rate, "ops/s", ">= 1,000,000", rate >= 1_000_000));
+            }
+            finally
+            {
+                BenchStore.Delete(small);
             }
 
             double perKey = IndexBytesPerKey(1_000_000);

@@ -17,7 +17,9 @@ namespace KvCluster.Kv.Mvcc;
 /// growable array, so that a key written once costs one small object. Like etcd's keyIndex, it also
 /// remembers the current generation's create revision and version, and the live value's lease, so
 /// that a put or a delete never has to read the previous record.
-/// Not thread-safe: <see cref="TreeIndex"/> serializes access.
+/// One writer at a time (<see cref="TreeIndex"/> serializes them). Readers either hold the tree's
+/// read lock, or use <see cref="TryGetConcurrent"/>, which needs no lock: every change is bracketed by
+/// a sequence counter (odd while changing), and a reader retries when it saw a change in flight.
 /// </summary>
 internal sealed class KeyIndex
 {
@@ -27,6 +29,7 @@ internal sealed class KeyIndex
     private long _created;
     private long _version;
     private long _lease;
+    private int _seq;
 
     public KeyIndex(byte[] key) => Key = key;
 
@@ -53,6 +56,7 @@ internal sealed class KeyIndex
     /// <summary>Appends a put; a put on a deleted (or new) key starts a generation.</summary>
     public void Put(Revision rev, long lease)
     {
+        BeginWrite();
         if (IsLive)
         {
             _version++;
@@ -65,16 +69,20 @@ internal sealed class KeyIndex
 
         _lease = lease;
         Append(rev.Pack(tombstone: false));
+        EndWrite();
     }
 
     /// <summary>Re-adds a stored revision while rebuilding; a put brings its record's create revision, version and lease.</summary>
     public void Restore(Revision rev, bool tombstone, long created, long version, long lease)
     {
+        BeginWrite();
         Append(rev.Pack(tombstone));
         if (!tombstone)
         {
             (_created, _version, _lease) = (created, version, lease);
         }
+
+        EndWrite();
     }
 
     /// <summary>Ends the current generation; returns false (and changes nothing) if the key is not live.</summary>
@@ -85,7 +93,9 @@ internal sealed class KeyIndex
             return false;
         }
 
+        BeginWrite();
         Append(rev.Pack(tombstone: true));
+        EndWrite();
         return true;
     }
 
@@ -135,6 +145,7 @@ internal sealed class KeyIndex
             }
         }
 
+        BeginWrite();
         _count = 0;
         _rest = null;
         foreach (long packed in kept)
@@ -142,8 +153,78 @@ internal sealed class KeyIndex
             Append(packed);
         }
 
+        EndWrite();
         return _count == 0;
     }
+
+    /// <summary>
+    /// <see cref="TryGet"/> without any lock, safe against the single writer changing this key at the
+    /// same time (seqlock: read, then check that no change started or ended meanwhile).
+    /// </summary>
+    public bool TryGetConcurrent(long atRev, out Revision rev)
+    {
+        var spin = default(SpinWait);
+        while (true)
+        {
+            int seq = Volatile.Read(ref _seq);
+            if ((seq & 1) == 0 && TryReadSnapshot(atRev, out bool found, out rev))
+            {
+                Interlocked.MemoryBarrier();
+                if (Volatile.Read(ref _seq) == seq)
+                {
+                    return found;
+                }
+            }
+
+            spin.SpinOnce();
+        }
+    }
+
+    /// <summary>Reads the fields once; false when they are visibly inconsistent (a change is in flight).</summary>
+    private bool TryReadSnapshot(long atRev, out bool found, out Revision rev)
+    {
+        int count = Volatile.Read(ref _count);
+        long first = _first;
+        long[]? rest = _rest;
+        found = false;
+        rev = default;
+        if (count > 1 && (rest is null || rest.Length < count - 1))
+        {
+            return false;
+        }
+
+        long bound = Revision.PackedFloor(atRev + 1);
+        int lo = 0, hi = count - 1, at = -1;
+        while (lo <= hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if ((mid == 0 ? first : rest![mid - 1]) < bound)
+            {
+                at = mid;
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid - 1;
+            }
+        }
+
+        if (at >= 0)
+        {
+            long v = at == 0 ? first : rest![at - 1];
+            if (!Revision.IsTombstone(v))
+            {
+                found = true;
+                rev = Revision.Unpack(v);
+            }
+        }
+
+        return true;
+    }
+
+    private void BeginWrite() => Interlocked.Increment(ref _seq);
+
+    private void EndWrite() => Volatile.Write(ref _seq, _seq + 1);
 
     /// <summary>Index of the newest entry whose main revision is at or before <paramref name="atRev"/>, or -1.</summary>
     private int LastAtOrBefore(long atRev)

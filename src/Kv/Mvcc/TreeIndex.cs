@@ -1,15 +1,18 @@
+using System.Collections.Concurrent;
+
 namespace KvCluster.Kv.Mvcc;
 
 /// <summary>
 /// The ordered in-memory index: key → <see cref="KeyIndex"/>, sorted by key bytes. Answers "which
 /// revision of key K is visible at revision R" and ordered range scans. Readers run concurrently;
-/// a writer excludes them only for the instant of its change. A hash map beside the tree answers
-/// single-key lookups (the commonest read, and every put) without walking the tree.
+/// a writer excludes them only for the instant of its change. A concurrent hash map beside the tree
+/// answers single-key lookups (the commonest read, and every put) without walking the tree and,
+/// for readers, without taking the lock (see <see cref="KeyIndex.TryGetConcurrent"/>).
 /// </summary>
 internal sealed class TreeIndex
 {
     private readonly SortedSet<KeyIndex> _tree = new(KeyOrder.Instance);
-    private readonly Dictionary<byte[], KeyIndex> _byKey = new(ByteArrayComparer.Instance);
+    private readonly ConcurrentDictionary<byte[], KeyIndex> _byKey = new(concurrencyLevel: 1, capacity: 31, ByteArrayComparer.Instance);
     private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
 
     public int KeyCount
@@ -24,17 +27,9 @@ internal sealed class TreeIndex
 
     public bool TryGet(byte[] key, long atRev, out Revision rev)
     {
-        _lock.EnterReadLock();
-        try
+        if (_byKey.TryGetValue(key, out var ki))
         {
-            if (_byKey.TryGetValue(key, out var ki))
-            {
-                return ki.TryGet(atRev, out rev);
-            }
-        }
-        finally
-        {
-            _lock.ExitReadLock();
+            return ki.TryGetConcurrent(atRev, out rev);
         }
 
         rev = default;
@@ -162,7 +157,7 @@ internal sealed class TreeIndex
             foreach (var ki in emptied)
             {
                 _tree.Remove(ki);
-                _byKey.Remove(ki.Key);
+                _byKey.TryRemove(ki.Key, out _);
             }
         }
         finally
@@ -203,7 +198,7 @@ internal sealed class TreeIndex
         if (!_byKey.TryGetValue(key, out var ki))
         {
             ki = new KeyIndex(key);
-            _byKey.Add(key, ki);
+            _byKey.TryAdd(key, ki);
             _tree.Add(ki);
         }
 
