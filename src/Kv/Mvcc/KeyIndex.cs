@@ -56,6 +56,8 @@ internal sealed class KeyIndex
     /// <summary>Appends a put; a put on a deleted (or new) key starts a generation.</summary>
     public void Put(Revision rev, long lease)
     {
+        long packed = rev.Pack(tombstone: false);
+        CheckNewer(packed);
         BeginWrite();
         if (IsLive)
         {
@@ -68,13 +70,14 @@ internal sealed class KeyIndex
         }
 
         _lease = lease;
-        Append(rev.Pack(tombstone: false));
+        Append(packed);
         EndWrite();
     }
 
     /// <summary>Re-adds a stored revision while rebuilding; a put brings its record's create revision, version and lease.</summary>
     public void Restore(Revision rev, bool tombstone, long created, long version, long lease)
     {
+        CheckNewer(rev.Pack(tombstone));
         BeginWrite();
         Append(rev.Pack(tombstone));
         if (!tombstone)
@@ -93,6 +96,7 @@ internal sealed class KeyIndex
             return false;
         }
 
+        CheckNewer(rev.Pack(tombstone: true));
         BeginWrite();
         Append(rev.Pack(tombstone: true));
         EndWrite();
@@ -254,12 +258,17 @@ internal sealed class KeyIndex
         return found;
     }
 
-    private void Append(long packed)
+    /// <summary>Rejects an out-of-order revision before anything changes (so the sequence counter never stays odd).</summary>
+    private void CheckNewer(long packed)
     {
         if (_count > 0 && PackedAt(_count - 1) >= packed)
         {
             throw new InvalidOperationException($"revision {Revision.Unpack(packed)} is not newer than {Revision.Unpack(PackedAt(_count - 1))}");
         }
+    }
+
+    private void Append(long packed)
+    {
 
         if (_count == 0)
         {
