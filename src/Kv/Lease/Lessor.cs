@@ -30,14 +30,6 @@ public sealed class Lessor(TimeProvider time, long minTtl)
         }
     }
 
-    public int Count
-    {
-        get
-        {
-            lock (_lock) { return _leases.Count; }
-        }
-    }
-
     /// <summary>The TTL a grant actually gets: at least the minimum, as etcd does.</summary>
     public long EffectiveTtl(long ttl) => Math.Max(ttl, MinTtl);
 

@@ -37,8 +37,6 @@ internal sealed class KeyIndex
 
     public int Count => _count;
 
-    public bool IsEmpty => _count == 0;
-
     /// <summary>True when the newest revision is a put, i.e. the key currently exists.</summary>
     public bool IsLive => _count > 0 && !Revision.IsTombstone(PackedAt(_count - 1));
 

@@ -24,7 +24,9 @@ public sealed partial class MvccStore
                 throw KvException.Compacted();
             }
 
-            if (revision > _applied)
+            // Against the durable revision, the newest one clients can have seen: compacting past it
+            // would make reads at the current revision fail.
+            if (revision > Volatile.Read(ref _durable))
             {
                 throw KvException.FutureRevision();
             }

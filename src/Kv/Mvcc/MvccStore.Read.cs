@@ -21,6 +21,25 @@ public sealed partial class MvccStore
     {
         long rev = r.Revision <= 0 ? current : r.Revision;
         CheckReadable(rev, current);
+        AfterReadCheck?.Invoke(rev);
+        var response = RangeAtCore(r, rev, headerRevision);
+
+        // A compaction that started after the check above may have dropped index entries this read
+        // needed, making a key look absent. The compact revision is published before the index is
+        // compacted, so re-checking it here catches exactly that case.
+        if (rev < CompactRevision)
+        {
+            throw KvException.Compacted();
+        }
+
+        return response;
+    }
+
+    /// <summary>Test hook: runs between a read's compaction check and its index lookup (null in production).</summary>
+    internal Action<long>? AfterReadCheck { get; set; }
+
+    private RangeResponse RangeAtCore(RangeRequest r, long rev, long headerRevision)
+    {
         var range = new KeyRange(r.Key, r.RangeEnd);
         if (r.CountOnly)
         {

@@ -19,7 +19,14 @@ public sealed partial class MvccStore
             crc.Append(_records.Read(at) ?? throw KvException.Compacted());
         }
 
-        return new HashKvResponse(current, crc.Value, CompactRevision);
+        // As in RangeAt: a compaction racing this hash may have removed revisions it should include.
+        long compact = CompactRevision;
+        if (rev < compact)
+        {
+            throw KvException.Compacted();
+        }
+
+        return new HashKvResponse(current, crc.Value, compact);
     }
 
     /// <summary>

@@ -34,7 +34,6 @@ internal sealed class FasterRecordStore : IDisposable
         try
         {
             _kv.Recover(undoNextVersion: true);
-            Recovered = true;
         }
         catch (FasterException)
         {
@@ -48,9 +47,6 @@ internal sealed class FasterRecordStore : IDisposable
             RecoveryFailed = true;
         }
     }
-
-    /// <summary>True when a checkpoint was found and loaded.</summary>
-    public bool Recovered { get; }
 
     /// <summary>True when checkpoint files existed but none was complete; the store started empty.</summary>
     public bool RecoveryFailed { get; }

@@ -42,14 +42,6 @@ internal sealed class WatcherHub : IDisposable
         _syncLoop = Task.Run(SyncLoopAsync);
     }
 
-    public int SyncedCount
-    {
-        get
-        {
-            lock (_lock) { return _synced.Count; }
-        }
-    }
-
     public int UnsyncedCount
     {
         get

@@ -5,6 +5,27 @@ namespace KvCluster.Kv.Tests.Mvcc;
 
 public sealed class ConcurrencyTests
 {
+    /// <summary>A compaction landing between a read's revision check and its index lookup must not make keys look absent.</summary>
+    [Fact]
+    public async Task ReadRacingACompactionFailsWithCompactedInsteadOfMissingKeys()
+    {
+        await using var t = TempStore.Create();
+        var s = t.Store;
+        for (int i = 1; i <= 5; i++)
+        {
+            await s.PutAsync(new PutRequest(B("k"), B(i.ToString())));
+        }
+
+        s.AfterReadCheck = _ =>
+        {
+            s.AfterReadCheck = null;
+            s.CompactAsync(5, physical: true).AsTask().GetAwaiter().GetResult();
+        };
+        var e = Assert.Throws<KvException>(() => s.Range(new RangeRequest(B("k")) { Revision = 2 }));
+        Assert.Equal(KvErrorCode.Compacted, e.Code);
+        Assert.Equal("5", S(Assert.Single(s.Range(new RangeRequest(B("k"))).Kvs).Value));
+    }
+
     /// <summary>
     /// One key is written at every revision with its revision as value, while compactions run and
     /// readers read past revisions: a read at revision r must return exactly the value written at r,
@@ -15,8 +36,10 @@ public sealed class ConcurrencyTests
     {
         await using var t = TempStore.Create();
         var s = t.Store;
-        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(4));
-        long exact = 0, compacted = 0;
+        // Runs at least 3 s and at least 5 compactions, at most 30 s.
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        long exact = 0, compacted = 0, compactions = 0;
         var writer = Task.Run(async () =>
         {
             long i = 0;
@@ -27,9 +50,13 @@ public sealed class ConcurrencyTests
                 var results = await s.ApplyAsync(batch);
                 Assert.Equal(Enumerable.Range(1, 10).Select(j => i + j), results.Select(r => r.Response!.Put!.Revision));
                 i += 10;
-                if (i % 200 == 0)
+                if (i % 50 == 0)
                 {
-                    await s.CompactAsync(i - 50, physical: i % 400 == 0);
+                    await s.CompactAsync(i - 20, physical: i % 100 == 0);
+                    if (++compactions >= 5 && started.Elapsed >= TimeSpan.FromSeconds(3))
+                    {
+                        stop.Cancel();
+                    }
                 }
             }
         });
@@ -45,9 +72,21 @@ public sealed class ConcurrencyTests
                     continue;
                 }
 
-                // Mostly at or above the compact revision (which may move meanwhile), sometimes anywhere.
-                long floor = rng.Next(4) == 0 ? 1 : Math.Max(1, s.CompactRevision);
-                long at = floor + rng.NextInt64(current - floor + 1);
+                // Mostly in the window the next compaction will drop (where a read races it), sometimes
+                // anywhere (compacted reads).
+                long floor = Math.Max(1, s.CompactRevision);
+                long top = Math.Max(floor, current - 20);
+                if (rng.Next(8) == 0)
+                {
+                    (floor, top) = (1, current);
+                }
+
+                if (rng.Next(16) == 0)
+                {
+                    Thread.Yield(); // leave the writer and the committer some CPU on a 2-core machine
+                }
+
+                long at = floor + rng.NextInt64(top - floor + 1);
                 try
                 {
                     var kv = Assert.Single(s.Range(new RangeRequest(B("k")) { Revision = at }).Kvs);
