@@ -23,6 +23,9 @@ internal static partial class KvLog
     [LoggerMessage(6, LogLevel.Critical, "write-ahead log flush failed; the store refuses further writes")]
     public static partial void WalFailed(ILogger logger, Exception error);
 
+    [LoggerMessage(8, LogLevel.Information, "recovering: {Phase} {Done} so far, elapsed_ms={ElapsedMs}")]
+    public static partial void RecoveryProgress(ILogger logger, string phase, long done, long elapsedMs);
+
     [LoggerMessage(7, LogLevel.Error, "background task {Task} failed")]
     public static partial void BackgroundFailed(ILogger logger, string task, Exception error);
 }

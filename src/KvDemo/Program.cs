@@ -3,6 +3,7 @@ using System.Text;
 using KvCluster.Kv;
 using KvCluster.Kv.Mvcc;
 using KvCluster.Kv.Watch;
+using Microsoft.Extensions.Logging;
 
 // kvdemo: the engine's demonstration and test driver, until the etcd server (src/KvServer) exists.
 //   kvdemo [--data-dir DIR] [--keys N]   a tour of the engine, then a load with progress, on DIR
@@ -30,7 +31,13 @@ static void Log(string msg) => Console.WriteLine($"{DateTime.UtcNow:O} level=inf
 static async Task<int> Demo(string dir, int keys)
 {
     Log($"msg=\"opening store\" data_dir={dir}");
-    await using var store = MvccStore.Open(new StoreOptions { DataDir = dir });
+    using var logs = LoggerFactory.Create(b => b.AddSimpleConsole(o =>
+    {
+        o.SingleLine = true;
+        o.UseUtcTimestamp = true;
+        o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+    }).SetMinimumLevel(LogLevel.Information));
+    await using var store = MvccStore.Open(new StoreOptions { DataDir = dir, Logger = logs.CreateLogger("kv") });
     Log($"msg=\"store open\" revision={store.Revision} compact_revision={store.CompactRevision} keys={store.IndexedKeys}");
 
     using var watch = store.Watch(new WatchRequest(B("demo/"), B("demo0")) { StartRevision = store.Revision + 1 });

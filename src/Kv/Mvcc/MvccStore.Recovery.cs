@@ -4,6 +4,9 @@ namespace KvCluster.Kv.Mvcc;
 
 public sealed partial class MvccStore
 {
+    /// <summary>Recovery logs a progress line every this many records or WAL entries.</summary>
+    private const int ProgressEvery = 1_000_000;
+
     private long _checkpointedWal;
 
     /// <summary>
@@ -44,7 +47,10 @@ public sealed partial class MvccStore
         foreach (var bytes in _wal.ReadFrom(meta.WalAddress))
         {
             Replay(WalEntry.Decode(bytes), leases);
-            replayed++;
+            if (++replayed % ProgressEvery == 0)
+            {
+                KvLog.RecoveryProgress(_options.Logger, "wal entries replayed", replayed, started.ElapsedMilliseconds);
+            }
         }
 
         foreach (var (key, lease) in leases)
@@ -72,9 +78,14 @@ public sealed partial class MvccStore
     private IEnumerable<(Revision Rev, byte[] Record)> LiveRecords(List<Revision> strays)
     {
         var latest = new Dictionary<Revision, byte[]?>();
+        var started = System.Diagnostics.Stopwatch.StartNew();
         foreach (var (rev, record) in _records.Scan())
         {
             latest[rev] = record;
+            if (latest.Count % ProgressEvery == 0)
+            {
+                KvLog.RecoveryProgress(_options.Logger, "records scanned", latest.Count, started.ElapsedMilliseconds);
+            }
         }
 
         foreach (var (rev, record) in latest.Where(kv => kv.Value is not null).OrderBy(kv => kv.Key))
