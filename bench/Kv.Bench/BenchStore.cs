@@ -10,22 +10,36 @@ internal static class BenchStore
 
     public static string NewDir() => Path.Combine(Path.GetTempPath(), "kvbench-" + Guid.NewGuid().ToString("N"));
 
-    public static MvccStore Open(string dir, bool sync = true) => MvccStore.Open(new StoreOptions { DataDir = dir, Sync = sync, ExpireLeases = false });
+    public static MvccStore Open(string dir, bool sync = true, Microsoft.Extensions.Logging.ILogger? logger = null) =>
+        MvccStore.Open(new StoreOptions { DataDir = dir, Sync = sync, ExpireLeases = false, Logger = logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance });
 
-    /// <summary>A 64-byte key: a readable, zero-padded number, then filler.</summary>
+    /// <summary>
+    /// A 64-byte key: the prefix, the number zero-padded to 12 digits, '/', then 'k' filler
+    /// ("key/000000000042/kkk…"). Built without strings: the benchmark client should cost little.
+    /// </summary>
     public static byte[] Key(long i, string prefix = "key/")
     {
-        var s = $"{prefix}{i:D12}/";
-        return System.Text.Encoding.ASCII.GetBytes(s.PadRight(KeySize, 'k'));
+        var key = new byte[KeySize];
+        int p = System.Text.Encoding.ASCII.GetBytes(prefix, key);
+        for (int d = p + 11; d >= p; d--)
+        {
+            key[d] = (byte)('0' + (i % 10));
+            i /= 10;
+        }
+
+        p += 12;
+        key[p++] = (byte)'/';
+        key.AsSpan(p).Fill((byte)'k');
+        return key;
     }
 
     public static byte[] Value() => Enumerable.Repeat((byte)'v', ValueSize).ToArray();
 
-    /// <summary>Loads keys [0, count) in batches of 1000, one WAL flush per batch.</summary>
-    public static async Task LoadAsync(MvccStore store, long count, string prefix = "key/", Action<long>? progress = null)
+    /// <summary>Loads keys [from, count) in batches of 1000 (one ApplyAsync, one WAL flush per batch).</summary>
+    public static async Task LoadAsync(MvccStore store, long count, string prefix = "key/", Action<long>? progress = null, long from = 0)
     {
         var value = Value();
-        for (long i = 0; i < count; i += 1000)
+        for (long i = from; i < count; i += 1000)
         {
             long n = Math.Min(1000, count - i);
             var ops = new List<RequestOp>((int)n);

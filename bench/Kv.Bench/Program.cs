@@ -1,13 +1,14 @@
 using BenchmarkDotNet.Running;
 using KvCluster.Kv.Bench;
 
-// dotnet run -c Release --project bench/Kv.Bench -- throughput [--keys N] [--range-seconds S]
+// dotnet run -c Release --project bench/Kv.Bench -- throughput [--keys N] [--put-seconds S] [--range-seconds S]
 // dotnet run -c Release --project bench/Kv.Bench -- [BenchmarkDotNet arguments, e.g. --filter '*' --job short]
 if (args is ["throughput", ..])
 {
     long keys = Arg("--keys") is { } k ? long.Parse(k) : 1_000_000;
-    double seconds = Arg("--range-seconds") is { } s ? double.Parse(s) : 5;
-    return await Throughput.RunAsync(keys, TimeSpan.FromSeconds(seconds));
+    double putSeconds = Arg("--put-seconds") is { } p ? double.Parse(p) : 10;
+    double rangeSeconds = Arg("--range-seconds") is { } s ? double.Parse(s) : 5;
+    return await Throughput.RunAsync(keys, TimeSpan.FromSeconds(putSeconds), TimeSpan.FromSeconds(rangeSeconds));
 }
 
 BenchmarkSwitcher.FromAssembly(typeof(BenchStore).Assembly).Run(args);

@@ -15,6 +15,10 @@ public class RangeBenchmarks : StoreBenchmark
     {
         BenchStore.LoadAsync(Store, Keys).GetAwaiter().GetResult();
         _keys = Enumerable.Range(0, Keys).Select(i => BenchStore.Key(i)).ToArray();
+        if (SingleKey().Kvs.Count != 1 || Prefix1000().Kvs.Count != 1000)
+        {
+            throw new InvalidOperationException("the preloaded keys are not all there");
+        }
     }
 
     [Benchmark]

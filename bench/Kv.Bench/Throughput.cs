@@ -1,75 +1,100 @@
 using System.Diagnostics;
+using System.Runtime;
 using KvCluster.Kv.Mvcc;
 
 namespace KvCluster.Kv.Bench;
 
 /// <summary>
-/// Sustained-throughput runs for the engine targets (in-process, this machine):
-/// ≥ 300,000 durable puts/s (64-byte keys, 256-byte values, batched, one fsync per batch),
-/// ≥ 1,000,000 single-key ranges/s, ≤ 200 bytes of index memory per key beyond the key bytes.
-/// Prints progress while it runs and a summary table (markdown) at the end.
+/// Sustained-throughput runs against the engine targets, in process, on this machine:
+/// <list type="bullet">
+/// <item>≥ 300,000 durable puts/s: 64-byte keys, 256-byte values, fsync on, 1024 single PutAsync
+/// requests in flight (the committer groups them: one WAL flush per commit round), until
+/// <c>--keys</c> puts or <c>--put-seconds</c>;</item>
+/// <item>≥ 1,000,000 single-key ranges/s: 2 threads, uniformly random keys of the <c>--keys</c>
+/// preloaded ones, for <c>--range-seconds</c>;</item>
+/// <item>≤ 200 bytes of <see cref="TreeIndex"/> memory per key beyond the key bytes: <c>--keys</c>
+/// distinct 64-byte keys, each put once; GC.GetTotalMemory(true) after minus before, minus keys × 64.</item>
+/// </list>
+/// Rows without a target are context (other load shapes, memory of the whole store). Progress lines
+/// every second; a markdown table at the end. Every figure is what this run measured.
 /// </summary>
 internal static class Throughput
 {
-    public static async Task<int> RunAsync(long keys, TimeSpan rangeTime)
+    private const int Writers = 1024;
+    private const int HotKeys = 10_000;
+
+    private sealed record Row(string What, double Value, string Unit, string Target = "", bool Pass = false);
+
+    public static async Task<int> RunAsync(long keys, TimeSpan putTime, TimeSpan rangeTime)
     {
-        var rows = new List<(string What, double Value, string Unit, string Target, bool Pass)>();
+        Console.WriteLine($"throughput: {keys:N0} keys of {BenchStore.KeySize} bytes, values of {BenchStore.ValueSize} bytes, fsync on; " +
+            $"{Environment.ProcessorCount} cores, .NET {Environment.Version}, {(GCSettings.IsServerGC ? "server" : "workstation")} GC ({GCSettings.LatencyMode})");
+        var rows = new List<Row>();
+
+        await WarmUpAsync(rangeTime);
+
+        // Continuations run inline: without this, the frames that finished the warm-up (holding its
+        // store) would still be on this thread's stack and count in the baseline below.
+        await Task.Yield();
+
+        long heap0 = GC.GetTotalMemory(forceFullCollection: true);
+        long ws0 = Environment.WorkingSet;
         string dir = BenchStore.NewDir();
         try
         {
-            using (var store = BenchStore.Open(dir))
+            var clock = Stopwatch.StartNew();
+            using (var store = BenchStore.Open(dir, logger: new EngineLog(clock)))
             {
-                // Warm the JIT (tiered compilation) on a small, separate key space.
-                await BenchStore.LoadAsync(store, 100_000, "warm/");
+                // a) Durable puts, as a server issues them: single requests, many in flight.
+                var (done, seconds, rounds) = await ConcurrentPutsAsync(store, keys, putTime, "a) durable puts, new keys");
+                double rate = done / seconds;
+                Console.WriteLine($"  => {rate:N0} puts/s; {done:N0} puts in {seconds:F1} s; CommitRounds {rounds:N0} (WAL flushes), {done / (double)Math.Max(1, rounds):N1} puts per fsync; {GcSince()}");
+                rows.Add(new($"durable puts/s: PutAsync, {Writers} in flight, new keys ({done:N0} puts in {seconds:F1} s, {rounds:N0} fsyncs, {done / (double)Math.Max(1, rounds):N0} puts per fsync)",
+                    rate, "ops/s", ">= 300,000", rate >= 300_000));
 
-                // Round 0 loads new keys (index inserts, FASTER pages touched for the first time);
-                // round 1 overwrites them: the steady state of a store that has been running.
-                foreach (var label in new[] { "load of new keys", "overwrite of existing keys" })
+                if (done < keys)
                 {
-                    long rounds0 = store.CommitRounds;
-                    double rate = await LoadRound(store, keys, Stopwatch.StartNew(), $"puts ({label})");
-                    long flushes = store.CommitRounds - rounds0;
-                    rows.Add(($"durable puts/s, {label} (batches of 1000, 4 loaders, {keys / Math.Max(1, flushes):N0} puts per fsync)", rate, "ops/s", ">= 300,000", rate >= 300_000));
+                    Console.WriteLine($"  loading keys {done:N0}..{keys:N0} for the reads (batched, not timed)");
+                    await BenchStore.LoadAsync(store, keys, from: done);
                 }
 
-                // Single requests, as a server sees them: 1024 in flight, grouped by the committer.
-                long single = Math.Min(keys, 200_000);
-                var sw = Stopwatch.StartNew();
-                long sdone = 0;
-                using (Progress("single puts", () => Interlocked.Read(ref sdone), single, sw))
-                {
-                    var value = BenchStore.Value();
-                    await Parallel.ForEachAsync(Enumerable.Range(0, (int)single), new ParallelOptions { MaxDegreeOfParallelism = 1024 }, async (i, ct) =>
-                    {
-                        await store.PutAsync(new PutRequest(BenchStore.Key(i), value), 0, ct);
-                        Interlocked.Increment(ref sdone);
-                    });
-                }
+                long heap1 = GC.GetTotalMemory(forceFullCollection: true);
+                long ws1 = Environment.WorkingSet;
+                Console.WriteLine($"  store with {keys:N0} keys: managed heap +{(heap1 - heap0) / 1048576.0:N0} MiB ({(heap1 - heap0) / (double)keys:N0} bytes per key), " +
+                    $"working set +{(ws1 - ws0) / 1048576.0:N0} MiB (the GC reuses what the warm-up freed, so this one undercounts)");
+                rows.Add(new($"whole store after loading {keys:N0} keys: managed heap per key (key, value, index, FASTER's in-memory log, WAL buffers)", (heap1 - heap0) / (double)keys, "bytes"));
 
-                rows.Add(("durable puts/s (single PutAsync requests, 1024 in flight)", single / sw.Elapsed.TotalSeconds, "ops/s", "", true));
+                // b) Single-key ranges, 2 threads, uniformly over every key.
+                double random = await RangesAsync(store, keys, rangeTime, "b) single-key ranges, uniform");
+                Console.WriteLine($"  => {random:N0} ranges/s; {GcSince()}");
+                rows.Add(new($"single-key ranges/s: 2 threads, uniformly random over {keys:N0} keys", random, "ops/s", ">= 1,000,000", random >= 1_000_000));
 
-                double random = await Ranges(store, keys, rangeTime, "random keys");
-                rows.Add(($"single-key ranges/s, 2 threads, uniform over {keys:N0} keys", random, "ops/s", ">= 1,000,000", random >= 1_000_000));
-                double hot = await Ranges(store, 10_000, rangeTime, "hot keys");
-                rows.Add(("single-key ranges/s, 2 threads, 10,000 hot keys of the 1,000,000", hot, "ops/s", ">= 1,000,000", hot >= 1_000_000));
+                long hot = Math.Min(HotKeys, keys);
+                double hotRate = await RangesAsync(store, hot, rangeTime, $"single-key ranges, {hot:N0} hot keys");
+                Console.WriteLine($"  => {hotRate:N0} ranges/s; {GcSince()}");
+                rows.Add(new($"single-key ranges/s: 2 threads, {hot:N0} hot keys of the {keys:N0}", hotRate, "ops/s"));
+
+                // Context: the same puts with the same 1024 in flight, now overwriting existing keys.
+                (done, seconds, rounds) = await ConcurrentPutsAsync(store, keys, putTime, "durable puts, overwrites");
+                rate = done / seconds;
+                Console.WriteLine($"  => {rate:N0} puts/s; {done / (double)Math.Max(1, rounds):N1} puts per fsync; {GcSince()}");
+                rows.Add(new($"durable puts/s: PutAsync, {Writers} in flight, overwriting existing keys ({done:N0} puts, {done / (double)Math.Max(1, rounds):N0} puts per fsync)", rate, "ops/s"));
+
+                // Context: batches of 1000 puts per ApplyAsync (how a Raft apply loop or a bulk load writes).
+                (rate, double perFlush) = await BatchedPutsAsync(store, keys, "durable puts, ApplyAsync batches of 1000, overwrites");
+                Console.WriteLine($"  => {rate:N0} puts/s; {perFlush:N1} puts per fsync; {GcSince()}");
+                rows.Add(new($"durable puts/s: ApplyAsync batches of 1000, 4 submitters, overwriting ({perFlush:N0} puts per fsync)", rate, "ops/s"));
+
+                // Context: the same reads once the store holds up to three versions of every key.
+                double after = await RangesAsync(store, keys, rangeTime, "single-key ranges, uniform, after the overwrites");
+                Console.WriteLine($"  => {after:N0} ranges/s; {GcSince()}");
+                rows.Add(new($"single-key ranges/s: 2 threads, uniformly random over {keys:N0} keys, after the two overwrite rounds above (2 or 3 versions of each key)", after, "ops/s"));
             }
 
-            // etcd's own read benchmark shape: a small key space, so the working set stays in cache.
-            string small = BenchStore.NewDir();
-            try
-            {
-                using var store = BenchStore.Open(small);
-                await BenchStore.LoadAsync(store, 10_000);
-                double rate = await Ranges(store, 10_000, rangeTime, "store of 10,000 keys");
-                rows.Add(("single-key ranges/s, 2 threads, store of 10,000 keys", rate, "ops/s", ">= 1,000,000", rate >= 1_000_000));
-            }
-            finally
-            {
-                BenchStore.Delete(small);
-            }
-
-            double perKey = IndexBytesPerKey(1_000_000);
-            rows.Add(("index bytes per key beyond the key bytes (1,000,000 keys)", perKey, "bytes", "<= 200", perKey <= 200));
+            // c) The index alone.
+            var (withArrays, structures) = IndexBytesPerKey((int)keys);
+            rows.Add(new($"index bytes per key beyond the key bytes ({keys:N0} keys; after − before − keys × 64, the key arrays' own headers included)", withArrays, "bytes", "<= 200", withArrays <= 200));
+            rows.Add(new("index bytes per key, the index's own objects only (key arrays allocated before the measurement)", structures, "bytes"));
         }
         finally
         {
@@ -79,27 +104,87 @@ internal static class Throughput
         Console.WriteLine();
         Console.WriteLine("| measure | value | unit | target | result |");
         Console.WriteLine("| --- | ---: | --- | --- | --- |");
-        foreach (var (what, value, unit, target, pass) in rows)
+        foreach (var r in rows)
         {
-            Console.WriteLine($"| {what} | {value:N0} | {unit} | {target} | {(target.Length == 0 ? "" : pass ? "PASS" : "MISS")} |");
+            Console.WriteLine($"| {r.What} | {r.Value:N0} | {r.Unit} | {r.Target} | {(r.Target.Length == 0 ? "" : r.Pass ? "PASS" : "MISS")} |");
         }
 
         return 0;
     }
 
-    private static async Task<double> LoadRound(MvccStore store, long keys, Stopwatch sw, string what)
+    /// <summary>Runs every measured path once on a throwaway store, so the JIT has tiered up before the clock starts.</summary>
+    private static async Task WarmUpAsync(TimeSpan rangeTime)
     {
-        long done = 0;
-        using (Progress(what, () => Interlocked.Read(ref done), keys, sw))
+        Console.WriteLine("warm-up (separate store, not measured)");
+        string dir = BenchStore.NewDir();
+        try
         {
-            // 4 loaders, each submitting batches of 1000: a batch is applied while the previous one is flushed.
-            const int Loaders = 4;
-            await Task.WhenAll(Enumerable.Range(0, Loaders).Select(l => Task.Run(async () =>
+            using var store = BenchStore.Open(dir);
+            await BenchStore.LoadAsync(store, 50_000, "warm/");
+            await ConcurrentPutsAsync(store, 100_000, TimeSpan.FromSeconds(5), "warm-up puts", quiet: true);
+            await RangesAsync(store, 50_000, TimeSpan.FromSeconds(Math.Min(1, rangeTime.TotalSeconds)), "warm-up ranges", quiet: true);
+        }
+        finally
+        {
+            BenchStore.Delete(dir);
+        }
+    }
+
+    /// <summary>
+    /// Puts keys 0, 1, 2, … as single <see cref="MvccStore.PutAsync"/> requests from <see cref="Writers"/>
+    /// concurrent writers, until <paramref name="keys"/> puts or <paramref name="limit"/> has passed.
+    /// The keys written are exactly [0, done).
+    /// </summary>
+    private static async Task<(long Done, double Seconds, long Rounds)> ConcurrentPutsAsync(MvccStore store, long keys, TimeSpan limit, string what, bool quiet = false)
+    {
+        long issued = -1, done = 0;
+        long rounds0 = store.CommitRounds;
+        GcSince();
+        var value = BenchStore.Value();
+        var sw = Stopwatch.StartNew();
+        using (quiet ? null : Progress(what, () => Interlocked.Read(ref done), keys, sw, () => $", {store.CommitRounds - rounds0:N0} fsyncs"))
+        {
+            var writers = new Task[Writers];
+            for (int w = 0; w < Writers; w++)
+            {
+                writers[w] = Task.Run(async () =>
+                {
+                    while (sw.Elapsed < limit)
+                    {
+                        long i = Interlocked.Increment(ref issued);
+                        if (i >= keys)
+                        {
+                            return;
+                        }
+
+                        await store.PutAsync(new PutRequest(BenchStore.Key(i), value));
+                        Interlocked.Increment(ref done);
+                    }
+                });
+            }
+
+            await Task.WhenAll(writers);
+        }
+
+        return (done, sw.Elapsed.TotalSeconds, store.CommitRounds - rounds0);
+    }
+
+    /// <summary>Puts keys [0, keys) in ApplyAsync batches of 1000, 4 submitters (a batch is applied while the previous one is flushed).</summary>
+    private static async Task<(double Rate, double PerFlush)> BatchedPutsAsync(MvccStore store, long keys, string what)
+    {
+        const int Submitters = 4, Batch = 1000;
+        long done = 0;
+        GcSince();
+        long rounds0 = store.CommitRounds;
+        var sw = Stopwatch.StartNew();
+        using (Progress(what, () => Interlocked.Read(ref done), keys, sw, () => $", {store.CommitRounds - rounds0:N0} fsyncs"))
+        {
+            await Task.WhenAll(Enumerable.Range(0, Submitters).Select(l => Task.Run(async () =>
             {
                 var value = BenchStore.Value();
-                for (long start = l * 1000L; start < keys; start += Loaders * 1000L)
+                for (long start = l * (long)Batch; start < keys; start += Submitters * (long)Batch)
                 {
-                    long n = Math.Min(1000, keys - start);
+                    long n = Math.Min(Batch, keys - start);
                     var ops = new RequestOp[n];
                     for (long j = 0; j < n; j++)
                     {
@@ -112,20 +197,22 @@ internal static class Throughput
             })));
         }
 
-        return keys / sw.Elapsed.TotalSeconds;
+        return (keys / sw.Elapsed.TotalSeconds, keys / (double)Math.Max(1, store.CommitRounds - rounds0));
     }
 
-    private static async Task<double> Ranges(MvccStore store, long keys, TimeSpan time, string what)
+    /// <summary>Single-key ranges of uniformly random keys of [0, keys) from 2 dedicated threads (one per core).</summary>
+    private static async Task<double> RangesAsync(MvccStore store, long keys, TimeSpan time, string what, bool quiet = false)
     {
-        var keyBytes = new byte[Math.Min(keys, 1_000_000)][];
-        for (int i = 0; i < keyBytes.Length; i++)
+        var keyBytes = new byte[keys][];
+        for (long i = 0; i < keys; i++)
         {
             keyBytes[i] = BenchStore.Key(i);
         }
 
         long done = 0;
+        GcSince();
         var sw = Stopwatch.StartNew();
-        using (Progress($"ranges ({what})", () => Interlocked.Read(ref done), 0, sw))
+        using (quiet ? null : Progress(what, () => Interlocked.Read(ref done), 0, sw))
         {
             var threads = Enumerable.Range(0, 2).Select(t => Task.Factory.StartNew(() =>
             {
@@ -134,7 +221,7 @@ internal static class Throughput
                 {
                     for (int i = 0; i < 1000; i++)
                     {
-                        var r = store.Range(new RangeRequest(keyBytes[rng.Next(keyBytes.Length)]));
+                        var r = store.Range(new RangeRequest(keyBytes[rng.NextInt64(keyBytes.Length)]));
                         if (r.Kvs.Count != 1)
                         {
                             throw new InvalidOperationException("a loaded key is missing");
@@ -143,49 +230,104 @@ internal static class Throughput
 
                     Interlocked.Add(ref done, 1000);
                 }
-            }, TaskCreationOptions.LongRunning)).ToArray();
+            }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)).ToArray();
             await Task.WhenAll(threads);
         }
 
         return done / sw.Elapsed.TotalSeconds;
     }
 
-    /// <summary>Managed memory of a TreeIndex holding <paramref name="n"/> 64-byte keys, each put once, minus the key bytes.</summary>
-    private static double IndexBytesPerKey(int n)
+    /// <summary>
+    /// Managed memory of a <see cref="TreeIndex"/> holding <paramref name="n"/> distinct 64-byte keys, each
+    /// put once, per key: first as specified (keys created inside the measurement, then their n × 64 bytes
+    /// subtracted: the arrays' 24-byte headers count as overhead), then with the key arrays allocated
+    /// before the measurement (only the index's own objects).
+    /// </summary>
+    private static (double WithKeyArrays, double IndexObjectsOnly) IndexBytesPerKey(int n)
     {
+        Console.WriteLine($"c) index memory: {n:N0} distinct {BenchStore.KeySize}-byte keys, each put once");
+        long before = GC.GetTotalMemory(forceFullCollection: true);
+        var index = new TreeIndex();
+        for (int i = 0; i < n; i++)
+        {
+            index.Put(BenchStore.Key(i), new Revision(i + 1, 0), 0);
+        }
+
+        long after = GC.GetTotalMemory(forceFullCollection: true);
+        if (index.KeyCount != n)
+        {
+            throw new InvalidOperationException($"the index holds {index.KeyCount} keys, expected {n}");
+        }
+
+        GC.KeepAlive(index);
+        double withArrays = (after - before - n * (double)BenchStore.KeySize) / n;
+        Console.WriteLine($"  heap {before:N0} -> {after:N0} bytes: {(after - before) / (double)n:N1} bytes per key, {withArrays:N1} beyond the {BenchStore.KeySize} key bytes");
+
         var keys = new byte[n][];
         for (int i = 0; i < n; i++)
         {
             keys[i] = BenchStore.Key(i);
         }
 
-        long before = GC.GetTotalMemory(forceFullCollection: true);
-        var index = new TreeIndex();
+        before = GC.GetTotalMemory(forceFullCollection: true);
+        var index2 = new TreeIndex();
         for (int i = 0; i < n; i++)
         {
-            index.Put(keys[i], new Revision(i + 1, 0), 0);
+            index2.Put(keys[i], new Revision(i + 1, 0), 0);
         }
 
-        long after = GC.GetTotalMemory(forceFullCollection: true);
-        GC.KeepAlive(index);
+        after = GC.GetTotalMemory(forceFullCollection: true);
+        GC.KeepAlive(index2);
         GC.KeepAlive(keys);
-        // The key arrays were allocated before: what the index adds is all overhead.
-        return (after - before) / (double)n;
+        double objects = (after - before) / (double)n;
+        Console.WriteLine($"  key arrays allocated beforehand: {objects:N1} bytes per key for the index's own objects");
+        return (withArrays, objects);
     }
 
-    private static IDisposable Progress(string what, Func<long> done, long total, Stopwatch sw)
+    /// <summary>Collections and pause time since the previous call, for the "=>" lines.</summary>
+    private static string GcSince()
     {
+        var now = (G0: GC.CollectionCount(0), G1: GC.CollectionCount(1), G2: GC.CollectionCount(2), Pause: GC.GetTotalPauseDuration());
+        var d = (now.G0 - s_gc.G0, now.G1 - s_gc.G1, now.G2 - s_gc.G2, (now.Pause - s_gc.Pause).TotalMilliseconds);
+        s_gc = now;
+        return $"GC: {d.Item1} gen0, {d.Item2} gen1, {d.Item3} gen2 collections, {d.Item4:N0} ms paused";
+    }
+
+    private static (int G0, int G1, int G2, TimeSpan Pause) s_gc;
+
+    /// <summary>Prints a progress line every second until disposed.</summary>
+    private static IDisposable Progress(string what, Func<long> done, long total, Stopwatch sw, Func<string>? extra = null)
+    {
+        Console.WriteLine(what);
         var cts = new CancellationTokenSource();
-        _ = Task.Run(async () =>
+        var loop = Task.Run(async () =>
         {
-            while (!cts.IsCancellationRequested)
+            while (true)
             {
-                await Task.Delay(1000, cts.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+                try
+                {
+                    await Task.Delay(1000, cts.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
                 long d = done();
                 string of = total > 0 ? $"/{total:N0} ({100.0 * d / total:F0}%)" : "";
-                Console.WriteLine($"  {what}: {d:N0}{of} in {sw.Elapsed.TotalSeconds:F1}s, {d / sw.Elapsed.TotalSeconds:N0}/s");
+                Console.WriteLine($"  {what}: {d:N0}{of} in {sw.Elapsed.TotalSeconds:F1}s, {d / sw.Elapsed.TotalSeconds:N0}/s{extra?.Invoke()}");
             }
         });
-        return cts;
+        return new ProgressLines(cts, loop);
+    }
+
+    private sealed class ProgressLines(CancellationTokenSource cts, Task loop) : IDisposable
+    {
+        public void Dispose()
+        {
+            cts.Cancel();
+            loop.GetAwaiter().GetResult();
+            cts.Dispose();
+        }
     }
 }
