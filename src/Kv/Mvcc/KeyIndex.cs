@@ -195,22 +195,7 @@ internal sealed class KeyIndex
             return false;
         }
 
-        long bound = Revision.PackedFloor(atRev + 1);
-        int lo = 0, hi = count - 1, at = -1;
-        while (lo <= hi)
-        {
-            int mid = (lo + hi) >>> 1;
-            if ((mid == 0 ? first : rest![mid - 1]) < bound)
-            {
-                at = mid;
-                lo = mid + 1;
-            }
-            else
-            {
-                hi = mid - 1;
-            }
-        }
-
+        int at = LastAtOrBefore(first, rest, count, atRev);
         if (at >= 0)
         {
             long v = at == 0 ? first : rest![at - 1];
@@ -229,20 +214,18 @@ internal sealed class KeyIndex
     private void EndWrite() => Volatile.Write(ref _seq, _seq + 1);
 
     /// <summary>Index of the newest entry whose main revision is at or before <paramref name="atRev"/>, or -1.</summary>
-    private int LastAtOrBefore(long atRev)
+    private int LastAtOrBefore(long atRev) => LastAtOrBefore(_first, _rest, _count, atRev);
+
+    /// <summary>The search itself, over a copy of the fields, so the lock-free reader can use it too.</summary>
+    private static int LastAtOrBefore(long first, long[]? rest, int count, long atRev)
     {
         long bound = Revision.PackedFloor(atRev + 1);
-        // Fast path: most reads are at the current revision and see the newest entry.
-        if (_count > 0 && PackedAt(_count - 1) < bound)
-        {
-            return _count - 1;
-        }
-
-        int lo = 0, hi = _count - 1, found = -1;
+        int lo = 0, hi = count - 1, found = -1;
         while (lo <= hi)
         {
-            int mid = (lo + hi) >>> 1;
-            if (PackedAt(mid) < bound)
+            // The first probe is the newest entry: most reads are at the current revision.
+            int mid = lo == 0 && hi == count - 1 ? hi : (lo + hi) >>> 1;
+            if ((mid == 0 ? first : rest![mid - 1]) < bound)
             {
                 found = mid;
                 lo = mid + 1;
