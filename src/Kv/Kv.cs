@@ -66,3 +66,19 @@ public interface ILeases
 
     IReadOnlyList<long> Leases();
 }
+
+/// <summary>What an operator does to a store: measure it, back it up, give space back.</summary>
+public interface IStoreMaintenance
+{
+    /// <summary>Bytes the store's files take on disk (etcd's dbSize).</summary>
+    long DiskBytes { get; }
+
+    /// <summary>Bytes of the record log that hold data (etcd's dbSizeInUse).</summary>
+    long RecordLogBytes { get; }
+
+    /// <summary>Writes a consistent snapshot of the whole store; returns its revision.</summary>
+    Task<long> SnapshotAsync(Stream output, CancellationToken ct = default);
+
+    /// <summary>Gives the space of deleted records back to the file system.</summary>
+    Task DefragmentAsync(CancellationToken ct = default);
+}

@@ -17,7 +17,7 @@ namespace KvCluster.Kv.Mvcc;
 /// Split by concern: .Read (range, compares), .Write (put, delete, txn), .Commit (group commit, WAL),
 /// .Compact, .Lease, .Recovery (open, checkpoint), .Snapshot (hash, snapshot, restore).
 /// </summary>
-public sealed partial class MvccStore : IWatchableKv, ILeases, IEventSource, IAsyncDisposable, IDisposable
+public sealed partial class MvccStore : IWatchableKv, ILeases, IStoreMaintenance, IEventSource, IAsyncDisposable, IDisposable
 {
     private readonly StoreOptions _options;
     private readonly TreeIndex _index = new();
