@@ -88,7 +88,8 @@ internal sealed record WalEntry(WalEntryType Type, long AppliedIndex) : FASTER.c
 /// <summary>The store's metadata, written into every checkpoint.</summary>
 internal sealed record StoreMeta(long Revision, long CompactRevision, long AppliedIndex, long WalAddress, List<(long Id, long Ttl)> Leases)
 {
-    public static readonly StoreMeta Empty = new(0, 0, 0, 0, []);
+    // A new store is at revision 1 with nothing in it, as etcd's: the first write takes revision 2.
+    public static readonly StoreMeta Empty = new(1, 0, 0, 0, []);
 
     public void WriteTo(BinaryWriter w)
     {
