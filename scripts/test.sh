@@ -12,6 +12,18 @@ if [[ "${1:-}" == "--soak" ]]; then
 fi
 
 command -v dotnet >/dev/null || { echo "dotnet SDK 10 is required (see global.json)" >&2; exit 1; }
+
+# The KvServer tests run etcdctl 3.4.23 against kvserver, and compare with a real etcd 3.4.23.
+if ! command -v etcd >/dev/null || ! command -v etcdctl >/dev/null; then
+  echo "installing etcd-server and etcd-client (Debian) for the KvServer tests"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq etcd-server etcd-client >/dev/null
+fi
+# Debian's etcd package may start a system etcd on 2379; the tests use their own ports, but stop it anyway.
+if command -v systemctl >/dev/null && systemctl is-active --quiet etcd 2>/dev/null; then
+  systemctl stop etcd || true
+fi
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 dotnet restore KvCluster.sln

@@ -84,6 +84,65 @@ public sealed class DifferentialTests
         Assert.True(mismatches.Count == 0, string.Join("\n\n", mismatches));
     }
 
+    [Fact]
+    public async Task AuthOutputsMatchEtcd()
+    {
+        await using var etcd = new EtcdProcess();
+        await using var ours = new KvServerProcess();
+        await Task.WhenAll(etcd.StartAsync(), ours.StartAsync());
+        string[] script =
+        [
+            "put foo/a 1",
+            "put bar 2",
+            "auth enable",
+            "user add alice:alicepw",
+            "user add alice:other",
+            "user add root:rootpw",
+            "role add reader",
+            "role add reader",
+            "role grant-permission reader read foo/ --prefix",
+            "role grant-permission reader readwrite k1",
+            "role grant-permission missing read x",
+            "role get reader",
+            "user grant-role alice reader",
+            "user grant-role alice missing",
+            "user get alice",
+            "user list",
+            "role list",
+            "auth enable",
+            "get foo/a",
+            "--user alice:alicepw get foo/a -w json",
+            "--user alice:alicepw get foo/ --prefix -w json",
+            "--user alice:alicepw get bar",
+            "--user alice:alicepw put foo/b 3",
+            "--user alice:alicepw put k1 v",
+            "--user alice:wrongpw get foo/a",
+            "--user nobody:pw get foo/a",
+            "--user alice:alicepw user list",
+            "--user alice:alicepw auth disable",
+            "--user root:rootpw user list",
+            "--user root:rootpw user delete root",
+            "--user root:rootpw role revoke-permission reader bar",
+            "--user root:rootpw role revoke-permission reader k1",
+            "--user root:rootpw user revoke-role alice reader",
+            "--user root:rootpw user revoke-role alice reader",
+            "--user alice:alicepw get foo/a",
+            "--user root:rootpw auth disable",
+            "get foo/a -w json",
+            "user delete alice",
+            "user delete alice",
+            "role delete reader",
+            "role delete reader",
+        ];
+        var mismatches = new List<string>();
+        foreach (var line in script)
+        {
+            await Compare(etcd, ours, line, null, mismatches);
+        }
+
+        Assert.True(mismatches.Count == 0, string.Join("\n\n", mismatches));
+    }
+
     private static async Task Compare(ServerProcess etcd, ServerProcess ours, string args, string? stdin, List<string> mismatches)
     {
         var a = await Etcdctl.RunAsync(etcd, args, stdin);

@@ -31,7 +31,7 @@ public static class SnapshotCommand
 
         try
         {
-            using var input = File.OpenRead(file);
+            using var input = Maintenance.SnapshotFile.Open(file);
             using var store = MvccStore.Restore(input, new StoreOptions { DataDir = Path.Combine(dataDir, "member", "kv") });
             Console.WriteLine($"restored snapshot {file} into {dataDir} at revision {store.Revision} ({store.IndexedKeys} keys)");
             return 0;

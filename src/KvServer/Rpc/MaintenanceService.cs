@@ -115,6 +115,7 @@ public sealed class MaintenanceService(IKv kv, IStoreMaintenance store, LocalMem
             await using (var file = File.Create(path))
             {
                 rev = await store.SnapshotAsync(file, context.CancellationToken);
+                await SnapshotFile.SealAsync(file, context.CancellationToken);
             }
 
             await using var input = File.OpenRead(path);

@@ -21,7 +21,7 @@ public static class Processes
     }
 
     /// <summary>Runs a command to completion (killed after <paramref name="timeout"/>), feeding it <paramref name="stdin"/>.</summary>
-    public static async Task<Result> RunAsync(string file, IEnumerable<string> args, string? stdin = null, TimeSpan? timeout = null, IDictionary<string, string>? env = null)
+    public static async Task<Result> RunAsync(string file, IEnumerable<string> args, string? stdin = null, TimeSpan? timeout = null, IDictionary<string, string>? env = null, bool keepStdinOpen = false)
     {
         var psi = new ProcessStartInfo(file)
         {
@@ -48,7 +48,15 @@ public static class Processes
             await p.StandardInput.WriteAsync(stdin);
         }
 
-        p.StandardInput.Close();
+        if (keepStdinOpen)
+        {
+            await p.StandardInput.FlushAsync();
+        }
+        else
+        {
+            p.StandardInput.Close();
+        }
+
         using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(30));
         try
         {

@@ -131,9 +131,9 @@ public static class Etcdctl
     public static Task<Processes.Result> RunAsync(ServerProcess server, string args, string? stdin = null, TimeSpan? timeout = null) =>
         RunAsync(server, Split(args), stdin, timeout);
 
-    public static Task<Processes.Result> RunAsync(ServerProcess server, IEnumerable<string> args, string? stdin = null, TimeSpan? timeout = null) =>
+    public static Task<Processes.Result> RunAsync(ServerProcess server, IEnumerable<string> args, string? stdin = null, TimeSpan? timeout = null, bool keepStdinOpen = false) =>
         Processes.RunAsync("/usr/bin/etcdctl", ["--endpoints", server.Endpoint, "--command-timeout", "10s", .. args], stdin, timeout,
-            new Dictionary<string, string> { ["ETCDCTL_API"] = "3" });
+            new Dictionary<string, string> { ["ETCDCTL_API"] = "3" }, keepStdinOpen);
 
     /// <summary>Splits on spaces, keeping 'single-quoted' parts together.</summary>
     public static List<string> Split(string args)
