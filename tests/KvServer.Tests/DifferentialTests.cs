@@ -81,6 +81,10 @@ public sealed class DifferentialTests
         await Compare(etcd, ours, "txn -w json", "value(\"x\") = \"1\"\n\nput x 2\n\nput x 3\nget x\n", mismatches);
         await Compare(etcd, ours, "txn -w json", "mod(\"x\") > \"1\"\nversion(\"x\") = \"3\"\n\ndel x --prev-kv\n\n\n", mismatches);
         await Compare(etcd, ours, "txn -w json", "create(\"nokey\") = \"0\"\n\nput nokey v\nput nokey w\n\n\n", mismatches);
+        await Compare(etcd, ours, "txn -w json", "\nput d 1\ndel d\n\n\n", mismatches);
+        var tooMany = string.Concat(Enumerable.Range(0, 129).Select(i => $"put t{i} v\n"));
+        await Compare(etcd, ours, "txn -w json", "\n" + tooMany + "\n\n", mismatches);
+        await Compare(etcd, ours, "txn -w json", "value(\"x\") = \"nope\"\n\n\nput f 1\nget x\n\n", mismatches);
         Assert.True(mismatches.Count == 0, string.Join("\n\n", mismatches));
     }
 
