@@ -40,7 +40,40 @@ internal sealed class WriteAheadLog : IDisposable
 
     private const long FirstAddress = 64; // FASTER's first valid log address
 
-    public long Append(WalEntry entry) => _log.Enqueue(entry);
+    /// <summary>
+    /// Largest entry written as one log record. FasterLog cannot hold a record larger than a page, so
+    /// bigger entries (a txn or a delete touching many keys) are split into parts: each part is a
+    /// record opening with <see cref="PartMarker"/> and a "more follows" flag. Parts of one entry are
+    /// enqueued back to back under the store's write lock and become durable in the same commit; an
+    /// entry whose last part never reached the disk was never acknowledged, and replay drops it.
+    /// </summary>
+    internal const int MaxRecordBytes = 1 << 20;
+
+    /// <summary>First byte of a part record; no <see cref="WalEntryType"/> has this value.</summary>
+    private const byte PartMarker = 0xFE;
+
+    public long Append(WalEntry entry)
+    {
+        if (entry.SerializedLength <= MaxRecordBytes)
+        {
+            return _log.Enqueue(entry);
+        }
+
+        var bytes = entry.Encode();
+        long address = 0;
+        const int payload = MaxRecordBytes - 2;
+        for (int offset = 0; offset < bytes.Length; offset += payload)
+        {
+            int n = Math.Min(payload, bytes.Length - offset);
+            var part = new byte[n + 2];
+            part[0] = PartMarker;
+            part[1] = offset + n < bytes.Length ? (byte)1 : (byte)0;
+            bytes.AsSpan(offset, n).CopyTo(part.AsSpan(2));
+            address = _log.Enqueue(part);
+        }
+
+        return address;
+    }
 
     /// <summary>
     /// Makes every entry enqueued before the call durable. Blocks without spinning: FasterLog's
@@ -53,10 +86,37 @@ internal sealed class WriteAheadLog : IDisposable
     {
         long start = Math.Max(from, _log.BeginAddress);
         using var iter = _log.Scan(start, _log.CommittedUntilAddress);
+        List<byte[]>? parts = null;
         while (iter.GetNext(out byte[] entry, out int length, out _))
         {
-            yield return length == entry.Length ? entry : entry[..length];
+            var record = length == entry.Length ? entry : entry[..length];
+            if (record.Length < 2 || record[0] != PartMarker)
+            {
+                parts = null; // An unfinished split entry before this one was never acknowledged.
+                yield return record;
+                continue;
+            }
+
+            (parts ??= []).Add(record);
+            if (record[1] == 0)
+            {
+                yield return Join(parts);
+                parts = null;
+            }
         }
+    }
+
+    private static byte[] Join(List<byte[]> parts)
+    {
+        var whole = new byte[parts.Sum(p => p.Length - 2)];
+        int at = 0;
+        foreach (var p in parts)
+        {
+            p.AsSpan(2).CopyTo(whole.AsSpan(at));
+            at += p.Length - 2;
+        }
+
+        return whole;
     }
 
     /// <summary>Drops the entries before <paramref name="address"/>; takes effect on disk at the next commit.</summary>
