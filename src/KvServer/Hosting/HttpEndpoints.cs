@@ -18,6 +18,8 @@ public static class HttpEndpoints
         }));
 
         Metrics.SuppressDefaultMetrics(new SuppressDefaultMetricOptions { SuppressEventCounters = true });
+        Metrics.ConfigureMeterAdapter(o => o.InstrumentFilterPredicate = i => i.Meter.Name != EngineMetrics.MeterName);
+        app.Services.GetRequiredService<EngineMetrics>();
         var dbSize = Metrics.CreateGauge("etcd_mvcc_db_total_size_in_bytes", "Total size of the underlying database physically allocated in bytes.");
         var dbInUse = Metrics.CreateGauge("etcd_mvcc_db_total_size_in_use_in_bytes", "Total size of the underlying database logically in use in bytes.");
         var quotaBytes = Metrics.CreateGauge("etcd_server_quota_backend_bytes", "Current backend storage quota size in bytes.");

@@ -40,7 +40,7 @@ public static class ServerHost
         var s = builder.Services;
         s.AddSingleton(config).AddSingleton(member).AddSingleton(auth).AddSingleton(quota).AddSingleton(new Limits(config.MaxRequestBytes));
         s.AddSingleton(store).AddSingleton<IKv>(store).AddSingleton<IWatchableKv>(store).AddSingleton<ILeases>(store).AddSingleton<IStoreMaintenance>(store);
-        s.AddSingleton<RpcInterceptor>();
+        s.AddSingleton<RpcInterceptor>().AddSingleton<EngineMetrics>();
         s.AddGrpc(o =>
         {
             // etcd accepts a message up to --max-request-bytes plus 512 KiB of gRPC overhead; the
