@@ -58,7 +58,7 @@ public sealed class ServerFlags
             CertFile = Get(_certFile),
             KeyFile = Get(_keyFile),
             TrustedCaFile = Get(_trustedCa),
-            ClientCertAuth = result.GetResult(_clientCertAuth) is not null ? result.GetValue(_clientCertAuth) : Bool(env(EnvName(_clientCertAuth)), _clientCertAuth.Name),
+            ClientCertAuth = result.GetResult(_clientCertAuth) is { Implicit: false } ? result.GetValue(_clientCertAuth) : Bool(env(EnvName(_clientCertAuth)), _clientCertAuth.Name),
             AuthTokenTtl = (int)Number(Get(_authTokenTtl), d.AuthTokenTtl, _authTokenTtl.Name, 1, int.MaxValue),
         };
     }
