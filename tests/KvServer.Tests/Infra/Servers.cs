@@ -132,7 +132,7 @@ public static class Etcdctl
         RunAsync(server, Split(args), stdin, timeout);
 
     public static Task<Processes.Result> RunAsync(ServerProcess server, IEnumerable<string> args, string? stdin = null, TimeSpan? timeout = null, bool keepStdinOpen = false) =>
-        Processes.RunAsync("/usr/bin/etcdctl", ["--endpoints", server.Endpoint, "--command-timeout", "10s", .. args], stdin, timeout,
+        Processes.RunAsync("/usr/bin/etcdctl", [.. args.Contains("--endpoints") ? [] : new[] { "--endpoints", server.Endpoint }, .. args.Contains("--command-timeout") ? [] : new[] { "--command-timeout", "10s" }, .. args], stdin, timeout,
             new Dictionary<string, string> { ["ETCDCTL_API"] = "3" }, keepStdinOpen);
 
     /// <summary>Splits on spaces, keeping 'single-quoted' parts together.</summary>
