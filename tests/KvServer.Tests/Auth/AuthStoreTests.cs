@@ -258,6 +258,7 @@ public sealed class AuthStoreTests : IDisposable
     public void State_survives_reopen_and_passwords_still_work()
     {
         var auth = OpenWithRoot();
+        auth.RoleAdd("root");
         auth.UserAdd("alice", "alicepw", noPassword: false);
         auth.UserAdd("svc", "", noPassword: true);
         auth.RoleAdd("reader");
@@ -447,6 +448,10 @@ public sealed class AuthStoreTests : IDisposable
         {
             auth.UserAdd(name, "pw", noPassword: false);
             auth.RoleAdd("role-" + name);
+        }
+
+        foreach (var name in new[] { "carol", "alice", "bob" })
+        {
             auth.UserGrantRole("alice", "role-" + name);
         }
 
@@ -516,7 +521,7 @@ public sealed class AuthStoreTests : IDisposable
     // ---- permission checks ----
 
     // Role "mixed": read k1; readwrite the prefix p/ (as [p/, p0)); write [a, c) and [c, e) (adjacent);
-    // read [m, n) and [o, q) (a gap between); read everything from x on (open-ended).
+    // read [r, s) and [t, v) (a gap between); read everything from x on (open-ended).
     public static TheoryData<string, string, string, bool> Coverage() => new()
     {
         // single key
@@ -550,11 +555,11 @@ public sealed class AuthStoreTests : IDisposable
         { "read", "b", "", false },
         { "read", "a", "e", false },
         // gaps are denied
-        { "read", "m", "n", true },
-        { "read", "o", "q", true },
-        { "read", "m", "q", false },
-        { "read", "n", "", false },
-        { "read", "m", "n\0", false },
+        { "read", "r", "s", true },
+        { "read", "t", "v", true },
+        { "read", "r", "v", false },
+        { "read", "s", "", false },
+        { "read", "r", "s\0", false },
         // open-ended permission
         { "read", "x", "", true },
         { "read", "zzz", "", true },
@@ -577,8 +582,8 @@ public sealed class AuthStoreTests : IDisposable
         auth.RoleGrantPermission("mixed", new Permission(PermissionType.ReadWrite, B("p/"), B("p0")));
         auth.RoleGrantPermission("mixed", new Permission(PermissionType.Write, B("a"), B("c")));
         auth.RoleGrantPermission("mixed", new Permission(PermissionType.Write, B("c"), B("e")));
-        auth.RoleGrantPermission("mixed", new Permission(PermissionType.Read, B("m"), B("n")));
-        auth.RoleGrantPermission("mixed", new Permission(PermissionType.Read, B("o"), B("q")));
+        auth.RoleGrantPermission("mixed", new Permission(PermissionType.Read, B("r"), B("s")));
+        auth.RoleGrantPermission("mixed", new Permission(PermissionType.Read, B("t"), B("v")));
         auth.RoleGrantPermission("mixed", new Permission(PermissionType.Read, B("x"), [0]));
         auth.UserGrantRole("u", "mixed");
         auth.UserGrantRole("u", "empty");
@@ -635,6 +640,23 @@ public sealed class AuthStoreTests : IDisposable
         auth.CheckPut("u", B("anything"));
         auth.CheckRange("u", B("a"), B("b"));
         AssertError(AuthErrorCode.PermissionDenied, "etcdserver: permission denied", () => auth.CheckAdmin("u"));
+    }
+
+    [Fact]
+    public void An_unknown_permission_type_is_kept_but_grants_nothing()
+    {
+        var auth = OpenWithRoot();
+        auth.UserAdd("u", "pw", noPassword: false);
+        auth.RoleAdd("r");
+        auth.RoleGrantPermission("r", new Permission((PermissionType)7, B("k"), []));
+        auth.UserGrantRole("u", "r");
+        auth.Enable();
+
+        var reopened = Open();
+
+        Assert.Equal((PermissionType)7, reopened.RoleGet("r").Permissions[0].Type);
+        AssertError(AuthErrorCode.PermissionDenied, "etcdserver: permission denied", () => reopened.CheckRange("u", B("k"), []));
+        AssertError(AuthErrorCode.PermissionDenied, "etcdserver: permission denied", () => reopened.CheckPut("u", B("k")));
     }
 
     [Fact]
