@@ -50,6 +50,9 @@ public interface IWatchableKv : IKv
 {
     /// <summary>Starts a watch; events arrive on <see cref="Watcher.Responses"/>.</summary>
     Watcher Watch(WatchRequest request);
+
+    /// <summary>Watchers open, and those of them catching up from the store (etcd's slow watchers).</summary>
+    (int Total, int Slow) WatcherCounts { get; }
 }
 
 /// <summary>Leases: keys attached to a lease are deleted, in one revision, when it is revoked or expires.</summary>

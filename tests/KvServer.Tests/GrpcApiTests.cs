@@ -168,6 +168,53 @@ public sealed class GrpcApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AbandonedWatchStreamsReleaseTheirWatchers()
+    {
+        var client = new Watch.WatchClient(_channel);
+        var calls = new List<AsyncDuplexStreamingCall<WatchRequest, WatchResponse>>();
+        for (int i = 0; i < 300; i++)
+        {
+            var call = client.Watch();
+            await call.RequestStream.WriteAsync(new WatchRequest { CreateRequest = new WatchCreateRequest { Key = B($"leak/{i}") } });
+            calls.Add(call);
+        }
+
+        foreach (var call in calls.Take(10))
+        {
+            Assert.True(await call.ResponseStream.MoveNext(Soon));
+        }
+
+        Assert.Equal(300, await WatchersAsync(n => n == 300));
+        foreach (var call in calls)
+        {
+            call.Dispose(); // the client goes away without cancelling its watches
+        }
+
+        Assert.Equal(0, await WatchersAsync(n => n == 0));
+        var put = await new KV.KVClient(_channel).PutAsync(new PutRequest { Key = B("leak/after"), Value = B("ok") });
+        Assert.True(put.Header.Revision > 1);
+    }
+
+    /// <summary>Polls etcd_debugging_mvcc_watcher_total (at most 15 s) until it satisfies <paramref name="done"/>.</summary>
+    private async Task<int> WatchersAsync(Func<int, bool> done)
+    {
+        using var http = new HttpClient();
+        int n = -1;
+        for (var deadline = DateTime.UtcNow.AddSeconds(15); DateTime.UtcNow < deadline; await Task.Delay(100))
+        {
+            var text = await http.GetStringAsync($"{_server.Url}/metrics");
+            var line = text.Split('\n').Single(l => l.StartsWith("etcd_debugging_mvcc_watcher_total ", StringComparison.Ordinal));
+            n = (int)double.Parse(line.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+            if (done(n))
+            {
+                break;
+            }
+        }
+
+        return n;
+    }
+
+    [Fact]
     public async Task AuthTokenTravelsAsMetadata()
     {
         var auth = new Api.Auth.AuthClient(_channel);

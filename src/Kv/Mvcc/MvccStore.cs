@@ -78,6 +78,8 @@ public sealed partial class MvccStore : IWatchableKv, ILeases, IStoreMaintenance
 
     public Watcher Watch(WatchRequest request) => _hub.Add(request);
 
+    public (int Total, int Slow) WatcherCounts => (_hub.Count, _hub.UnsyncedCount);
+
     internal WatcherHub Hub => _hub;
 
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();

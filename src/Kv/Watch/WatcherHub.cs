@@ -42,6 +42,15 @@ internal sealed class WatcherHub : IDisposable
         _syncLoop = Task.Run(SyncLoopAsync);
     }
 
+    /// <summary>Watchers open (synced and unsynced): etcd's etcd_debugging_mvcc_watcher_total.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_lock) { return _synced.Count + _unsynced.Count; }
+        }
+    }
+
     public int UnsyncedCount
     {
         get

@@ -28,6 +28,8 @@ public static class HttpEndpoints
         var compacted = Metrics.CreateGauge("etcd_debugging_mvcc_compact_revision", "The revision of the last compaction in store.");
         var leases = Metrics.CreateGauge("etcd_debugging_lease_total", "The number of live leases.");
         var keys = Metrics.CreateGauge("etcd_debugging_mvcc_keys_total", "Total number of keys (live or with history) in the index.");
+        var watchers = Metrics.CreateGauge("etcd_debugging_mvcc_watcher_total", "Total number of watchers.");
+        var slowWatchers = Metrics.CreateGauge("etcd_debugging_mvcc_slow_watcher_total", "Total number of unsynced slow watchers.");
         Metrics.DefaultRegistry.AddBeforeCollectCallback(() =>
         {
             dbSize.Set(quota.DbSize());
@@ -38,6 +40,9 @@ public static class HttpEndpoints
             compacted.Set(store.Kv.CompactRevision);
             leases.Set(store.Leases.Leases().Count);
             keys.Set(store.IndexedKeys());
+            var (total, slow) = store.Watchable.WatcherCounts;
+            watchers.Set(total);
+            slowWatchers.Set(slow);
         });
         app.MapMetrics("/metrics");
     }
@@ -70,4 +75,4 @@ public static class HttpEndpoints
 }
 
 /// <summary>The views of the store the HTTP endpoints read.</summary>
-public sealed record MvccStoreView(IKv Kv, ILeases Leases, IStoreMaintenance Maintenance, Func<int> IndexedKeys);
+public sealed record MvccStoreView(IKv Kv, IWatchableKv Watchable, ILeases Leases, IStoreMaintenance Maintenance, Func<int> IndexedKeys);
