@@ -177,7 +177,8 @@ public sealed record TxnOp(string Key, CompareTarget Target, CompareResult Resul
 /// <summary>The reference: the whole key space after every revision. Obviously correct, hopelessly slow.</summary>
 internal sealed class HistoryModel
 {
-    private readonly List<SortedDictionary<string, ModelKv>> _states = [new(StringComparer.Ordinal)];
+    // Revisions 0 and 1 are both empty: a new store is at revision 1 (etcd's), so the first write takes revision 2.
+    private readonly List<SortedDictionary<string, ModelKv>> _states = [new(StringComparer.Ordinal), new(StringComparer.Ordinal)];
 
     public long Rev => _states.Count - 1;
 
