@@ -139,9 +139,10 @@ public sealed partial class MvccStore
                     : new Event(EventType.Put, kv, prev));
             }
 
-            if (events.Count == 0 && main >= CompactRevision)
+            if (events.Count == 0 && main >= CompactRevision && main > 1)
             {
-                // Every revision has at least one record; a missing one means compaction removed it meanwhile.
+                // Every revision but the new store's empty revision 1 has at least one record; a missing
+                // one means compaction removed it meanwhile.
                 throw KvException.Compacted();
             }
 

@@ -30,10 +30,10 @@ public sealed class LeaseTests
         Assert.Equal(1, await s.RevokeExpiredLeasesAsync());
 
         Assert.Equal(["keep"], s.Range(new RangeRequest([0], [0])).Kvs.Select(k => S(k.Key)));
-        Assert.Equal(5, s.Revision);
+        Assert.Equal(6, s.Revision);
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         var r = await w.Responses.ReadAsync(cts.Token);
-        Assert.Equal(5, r.Revision);
+        Assert.Equal(6, r.Revision);
         Assert.Equal(["a", "b", "c"], r.Events.Select(e => S(e.Kv.Key)));
         Assert.All(r.Events, e => Assert.Equal(EventType.Delete, e.Type));
         Assert.Empty(s.Leases());

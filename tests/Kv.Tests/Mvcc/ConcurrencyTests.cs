@@ -46,9 +46,10 @@ public sealed class ConcurrencyTests
             while (!stop.IsCancellationRequested)
             {
                 // Ten requests per call: ten revisions per WAL flush, so the test reaches compactions quickly.
-                var batch = Enumerable.Range(1, 10).Select(j => RequestOp.Of(new PutRequest(B("k"), B((i + j).ToString())))).ToList();
+                // Each value is the revision it is written at (a new store is at revision 1: the first write is 2).
+                var batch = Enumerable.Range(1, 10).Select(j => RequestOp.Of(new PutRequest(B("k"), B((i + j + 1).ToString())))).ToList();
                 var results = await s.ApplyAsync(batch);
-                Assert.Equal(Enumerable.Range(1, 10).Select(j => i + j), results.Select(r => r.Response!.Put!.Revision));
+                Assert.Equal(Enumerable.Range(1, 10).Select(j => i + j + 1), results.Select(r => r.Response!.Put!.Revision));
                 i += 10;
                 if (i % 50 == 0)
                 {
@@ -66,7 +67,7 @@ public sealed class ConcurrencyTests
             while (!stop.IsCancellationRequested)
             {
                 long current = s.Revision;
-                if (current < 1)
+                if (current < 2)
                 {
                     Thread.Sleep(1);
                     continue;
@@ -74,11 +75,11 @@ public sealed class ConcurrencyTests
 
                 // Mostly in the window the next compaction will drop (where a read races it), sometimes
                 // anywhere (compacted reads).
-                long floor = Math.Max(1, s.CompactRevision);
+                long floor = Math.Max(2, s.CompactRevision);
                 long top = Math.Max(floor, current - 20);
                 if (rng.Next(8) == 0)
                 {
-                    (floor, top) = (1, current);
+                    (floor, top) = (2, current);
                 }
 
                 if (rng.Next(16) == 0)

@@ -10,15 +10,16 @@ public sealed class MvccStoreTests
     {
         await using var t = TempStore.Create();
         var s = t.Store;
-        Assert.Equal(0, s.Revision);
+        Assert.Equal(1, s.Revision); // a new store is at revision 1, as etcd's
         var r1 = await s.PutAsync(new PutRequest(B("foo"), B("a")));
         var r2 = await s.PutAsync(new PutRequest(B("foo"), B("b")) { PrevKv = true });
-        Assert.Equal(1, r1.Revision);
-        Assert.Equal(2, r2.Revision);
+        Assert.Equal(2, r1.Revision);
+        Assert.Equal(3, r2.Revision);
         Assert.Equal("a", S(r2.PrevKv!.Value));
         var kv = Assert.Single(s.Range(new RangeRequest(B("foo"))).Kvs);
-        Assert.Equal((1L, 2L, 2L), (kv.CreateRevision, kv.ModRevision, kv.Version));
-        var old = Assert.Single(s.Range(new RangeRequest(B("foo")) { Revision = 1 }).Kvs);
+        Assert.Equal((2L, 3L, 2L), (kv.CreateRevision, kv.ModRevision, kv.Version));
+        Assert.Empty(s.Range(new RangeRequest(B("foo")) { Revision = 1 }).Kvs);
+        var old = Assert.Single(s.Range(new RangeRequest(B("foo")) { Revision = 2 }).Kvs);
         Assert.Equal("a", S(old.Value));
     }
 
@@ -35,10 +36,10 @@ public sealed class MvccStoreTests
         Assert.Empty(s.Range(new RangeRequest(B("k"))).Kvs);
         await s.PutAsync(new PutRequest(B("k"), B("3")));
         var kv = Assert.Single(s.Range(new RangeRequest(B("k"))).Kvs);
-        Assert.Equal((4L, 4L, 1L), (kv.CreateRevision, kv.ModRevision, kv.Version));
+        Assert.Equal((5L, 5L, 1L), (kv.CreateRevision, kv.ModRevision, kv.Version));
         var none = await s.DeleteRangeAsync(new DeleteRangeRequest(B("absent")));
         Assert.Equal(0, none.Deleted);
-        Assert.Equal(4, none.Revision);
+        Assert.Equal(5, none.Revision);
     }
 
     [Fact]
@@ -64,7 +65,7 @@ public sealed class MvccStoreTests
         Assert.Equal((0, 4L), (counted.Kvs.Count, counted.Count));
         var keysOnly = s.Range(new RangeRequest(B("a")) { KeysOnly = true });
         Assert.Empty(Assert.Single(keysOnly.Kvs).Value);
-        var filtered = s.Range(new RangeRequest([0], [0]) { MinModRevision = 3 });
+        var filtered = s.Range(new RangeRequest([0], [0]) { MinModRevision = 4 });
         Assert.Equal(["c", "d"], filtered.Kvs.Select(k => S(k.Key)));
         Assert.Equal(4, filtered.Count);
     }
@@ -78,10 +79,10 @@ public sealed class MvccStoreTests
         await s.PutAsync(new PutRequest(B("a"), B("2")));
         var future = Assert.Throws<KvException>(() => s.Range(new RangeRequest(B("a")) { Revision = 9 }));
         Assert.Equal("etcdserver: mvcc: required revision is a future revision", future.Message);
-        await s.CompactAsync(2, physical: true);
-        var compacted = Assert.Throws<KvException>(() => s.Range(new RangeRequest(B("a")) { Revision = 1 }));
+        await s.CompactAsync(3, physical: true);
+        var compacted = Assert.Throws<KvException>(() => s.Range(new RangeRequest(B("a")) { Revision = 2 }));
         Assert.Equal("etcdserver: mvcc: required revision has been compacted", compacted.Message);
-        var again = await Assert.ThrowsAsync<KvException>(async () => await s.CompactAsync(2));
+        var again = await Assert.ThrowsAsync<KvException>(async () => await s.CompactAsync(3));
         Assert.Equal(KvErrorCode.Compacted, again.Code);
         var ahead = await Assert.ThrowsAsync<KvException>(async () => await s.CompactAsync(10));
         Assert.Equal(KvErrorCode.FutureRevision, ahead.Code);
@@ -93,7 +94,7 @@ public sealed class MvccStoreTests
         Assert.Equal("etcdserver: requested lease not found", noLease.Message);
         var empty = await Assert.ThrowsAsync<KvException>(async () => await s.PutAsync(new PutRequest([], B("x"))));
         Assert.Equal("etcdserver: key is not provided", empty.Message);
-        Assert.Equal(2, s.Revision);
+        Assert.Equal(3, s.Revision);
     }
 
     [Fact]

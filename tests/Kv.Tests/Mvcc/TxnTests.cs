@@ -18,10 +18,10 @@ public sealed class TxnTests
         var s = t.Store;
         var r = await s.TxnAsync(new TxnRequest([], [Put("a", "1"), Put("b", "2"), Get("a", "c")], []));
         Assert.True(r.Succeeded);
-        Assert.Equal(1, r.Revision);
+        Assert.Equal(2, r.Revision);
         var read = r.Responses[2].Range!;
         Assert.Equal(["a", "b"], read.Kvs.Select(k => S(k.Key)));
-        Assert.All(read.Kvs, kv => Assert.Equal(1, kv.ModRevision));
+        Assert.All(read.Kvs, kv => Assert.Equal(2, kv.ModRevision));
     }
 
     [Fact]
@@ -36,7 +36,7 @@ public sealed class TxnTests
             [Put("n", "inner-failure")]);
         var r = await s.TxnAsync(new TxnRequest(
             [new Compare(CompareResult.Greater, CompareTarget.Value, B("x")) { Value = B("4") },
-             new Compare(CompareResult.Equal, CompareTarget.Mod, B("x")) { ModRevision = 1 }],
+             new Compare(CompareResult.Equal, CompareTarget.Mod, B("x")) { ModRevision = 2 }],
             [Put("y", "1"), RequestOp.Of(nested)],
             [Put("z", "1")]));
         Assert.True(r.Succeeded);
@@ -44,9 +44,9 @@ public sealed class TxnTests
         Assert.Equal("inner-success", S(Assert.Single(s.Range(new RangeRequest(B("n"))).Kvs).Value));
         Assert.Empty(s.Range(new RangeRequest(B("z"))).Kvs);
 
-        var failed = await s.TxnAsync(new TxnRequest([new Compare(CompareResult.Less, CompareTarget.Create, B("x")) { CreateRevision = 1 }], [Put("y", "2")], [Get("y")]));
+        var failed = await s.TxnAsync(new TxnRequest([new Compare(CompareResult.Less, CompareTarget.Create, B("x")) { CreateRevision = 2 }], [Put("y", "2")], [Get("y")]));
         Assert.False(failed.Succeeded);
-        Assert.Equal(2, failed.Revision);
+        Assert.Equal(3, failed.Revision);
         Assert.Equal("1", S(Assert.Single(failed.Responses[0].Range!.Kvs).Value));
     }
 
@@ -96,10 +96,10 @@ public sealed class TxnTests
         var r = new TxnRequest([], [Put("a", "1"), RequestOp.Of(new PutRequest(B("b"), B("2")) { Lease = 77 })], []);
         var e = await Assert.ThrowsAsync<KvException>(async () => await s.TxnAsync(r));
         Assert.Equal(KvErrorCode.LeaseNotFound, e.Code);
-        Assert.Equal(0, s.Revision);
+        Assert.Equal(1, s.Revision);
         Assert.Empty(s.Range(new RangeRequest([0], [0])).Kvs);
         await s.PutAsync(new PutRequest(B("a"), B("ok")));
-        Assert.Equal(1, s.Revision);
+        Assert.Equal(2, s.Revision);
         Assert.Empty(s.CheckConsistency());
     }
 
@@ -110,7 +110,7 @@ public sealed class TxnTests
         var s = t.Store;
         await s.PutAsync(new PutRequest(B("a"), B("1")));
         var r = await s.TxnAsync(new TxnRequest([], [Get("a")], []));
-        Assert.Equal(1, r.Revision);
+        Assert.Equal(2, r.Revision);
         var future = RequestOp.Of(new RangeRequest(B("a")) { Revision = 5 });
         var e = await Assert.ThrowsAsync<KvException>(async () => await s.TxnAsync(new TxnRequest([], [future], [])));
         Assert.Equal(KvErrorCode.FutureRevision, e.Code);

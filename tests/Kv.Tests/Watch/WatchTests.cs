@@ -36,13 +36,13 @@ public sealed class WatchTests
 
         using var w = s.Watch(new WatchRequest(B("a")) { StartRevision = 1, PrevKv = true });
         var history = (await ReadEvents(w, 3)).SelectMany(r => r.Events).ToList();
-        Assert.Equal([(EventType.Put, 1L), (EventType.Put, 3L), (EventType.Delete, 4L)], history.Select(e => (e.Type, e.Kv.ModRevision)));
+        Assert.Equal([(EventType.Put, 2L), (EventType.Put, 4L), (EventType.Delete, 5L)], history.Select(e => (e.Type, e.Kv.ModRevision)));
         Assert.Equal("1", S(history[1].PrevKv!.Value));
         Assert.Equal("2", S(history[2].PrevKv!.Value));
 
         await s.PutAsync(new PutRequest(B("a"), B("3")));
         var live = Assert.Single((await ReadEvents(w, 1)).SelectMany(r => r.Events));
-        Assert.Equal((EventType.Put, 5L, "3"), (live.Type, live.Kv.ModRevision, S(live.Kv.Value)));
+        Assert.Equal((EventType.Put, 6L, "3"), (live.Type, live.Kv.ModRevision, S(live.Kv.Value)));
     }
 
     [Fact]
@@ -58,7 +58,7 @@ public sealed class WatchTests
         await s.PutAsync(new PutRequest(B("k"), B("reborn")));
         var events = (await ReadEvents(withPrev, 3)).SelectMany(r => r.Events).ToList();
         Assert.Equal(["old", "new", null], events.Select(e => e.PrevKv is null ? null : S(e.PrevKv.Value)));
-        Assert.Equal(1, events[0].PrevKv!.ModRevision);
+        Assert.Equal(2, events[0].PrevKv!.ModRevision);
         Assert.All((await ReadEvents(without, 3)).SelectMany(r => r.Events), e => Assert.Null(e.PrevKv));
     }
 
@@ -73,7 +73,7 @@ public sealed class WatchTests
             RequestOp.Of(new PutRequest(B("k2"), B("b"))),
             RequestOp.Of(new PutRequest(B("k3"), B("c")))], []));
         var r = Assert.Single(await ReadEvents(w, 3));
-        Assert.Equal(1, r.Revision);
+        Assert.Equal(2, r.Revision);
         Assert.Equal(["k1", "k2", "k3"], r.Events.Select(e => S(e.Kv.Key)));
     }
 
@@ -92,7 +92,7 @@ public sealed class WatchTests
 
         Assert.True(s.Hub.UnsyncedCount >= 1);
         var events = (await ReadEvents(w, Writes)).SelectMany(r => r.Events).ToList();
-        Assert.Equal(Enumerable.Range(1, Writes).Select(i => (long)i), events.Select(e => e.Kv.ModRevision));
+        Assert.Equal(Enumerable.Range(2, Writes).Select(i => (long)i), events.Select(e => e.Kv.ModRevision));
         Assert.Equal(Enumerable.Range(0, Writes).Select(i => i.ToString()), events.Select(e => S(e.Kv.Value)));
 
         // Caught up: it is synced again and gets live events.
@@ -111,18 +111,18 @@ public sealed class WatchTests
             await s.PutAsync(new PutRequest(B("k"), B(i.ToString())));
         }
 
-        await s.CompactAsync(4, physical: true);
-        using var w = s.Watch(new WatchRequest(B("k")) { StartRevision = 2 });
+        await s.CompactAsync(5, physical: true);
+        using var w = s.Watch(new WatchRequest(B("k")) { StartRevision = 3 });
         using var cts = new CancellationTokenSource(Timeout);
         var r = await w.Responses.ReadAsync(cts.Token);
         Assert.True(r.Canceled);
-        Assert.Equal(4, r.CompactRevision);
+        Assert.Equal(5, r.CompactRevision);
         Assert.False(await w.Responses.WaitToReadAsync(cts.Token));
 
         // Starting exactly at the compact revision is allowed.
-        using var ok = s.Watch(new WatchRequest(B("k")) { StartRevision = 4 });
+        using var ok = s.Watch(new WatchRequest(B("k")) { StartRevision = 5 });
         var events = (await ReadEvents(ok, 2)).SelectMany(x => x.Events).ToList();
-        Assert.Equal([4L, 5L], events.Select(e => e.Kv.ModRevision));
+        Assert.Equal([5L, 6L], events.Select(e => e.Kv.ModRevision));
     }
 
     [Fact]
@@ -141,7 +141,7 @@ public sealed class WatchTests
         using var cts = new CancellationTokenSource(Timeout);
         var progress = await w.Responses.ReadAsync(cts.Token);
         Assert.True(progress.IsProgressNotify);
-        Assert.Equal(2, progress.Revision);
+        Assert.Equal(3, progress.Revision);
     }
 
     [Fact]
@@ -162,7 +162,7 @@ public sealed class WatchTests
         foreach (var w in watchers)
         {
             var revs = (await ReadEvents(w, 4 * PerWriter)).SelectMany(r => r.Events).Select(e => e.Kv.ModRevision).ToList();
-            Assert.Equal(Enumerable.Range(1, 4 * PerWriter).Select(i => (long)i), revs);
+            Assert.Equal(Enumerable.Range(2, 4 * PerWriter).Select(i => (long)i), revs);
             w.Dispose();
         }
     }
