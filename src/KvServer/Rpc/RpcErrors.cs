@@ -29,6 +29,8 @@ public static class RpcErrors
         RpcException r => r,
         KvException k => new(new Status(Code(k.Code), k.Message)),
         AuthException a => new(new Status(Code(a.Code), a.Message)),
+        // grpc-go (so etcd) answers a body that does not parse with Internal and this text.
+        Google.Protobuf.InvalidProtocolBufferException => new(new Status(StatusCode.Internal, "grpc: error unmarshalling request: " + e.Message)),
         OperationCanceledException => new(new Status(StatusCode.Cancelled, "etcdserver: request canceled")),
         ObjectDisposedException => Stopped(),
         _ => new(new Status(StatusCode.Unknown, e.Message)),

@@ -57,7 +57,7 @@ public sealed class RpcInterceptor(ILogger<RpcInterceptor> logger) : Interceptor
         }
         catch (Exception e)
         {
-            if (e is not RpcException && e is not Kv.KvException && e is not Auth.AuthException && e is not OperationCanceledException)
+            if (e is not (RpcException or Kv.KvException or Auth.AuthException or OperationCanceledException or Google.Protobuf.InvalidProtocolBufferException))
             {
                 KvServerLog.RpcFailed(logger, context.Method, e);
             }
