@@ -1,9 +1,3 @@
-using System.Collections.Concurrent;
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
-using System.Text.Json.Serialization;
-
 namespace KvCluster.KvServer.Auth;
 
 // Permission checks, the hot path of every KV, Watch and Lease call.

@@ -1,4 +1,5 @@
 using KvCluster.Kv;
+using KvCluster.Kv.Mvcc;
 using KvCluster.KvServer.Maintenance;
 using KvCluster.KvServer.Rpc;
 using Prometheus;
@@ -8,7 +9,7 @@ namespace KvCluster.KvServer.Hosting;
 /// <summary>etcd's HTTP endpoints on the client port: /health, /version, /metrics.</summary>
 public static class HttpEndpoints
 {
-    public static void Map(WebApplication app, MvccStoreView store, Quota quota)
+    public static void Map(WebApplication app, MvccStore store, Quota quota)
     {
         app.MapGet("/health", (HttpContext http) => Health(store, quota, http));
         app.MapGet("/version", () => Results.Json(new Dictionary<string, string>
@@ -33,14 +34,14 @@ public static class HttpEndpoints
         Metrics.DefaultRegistry.AddBeforeCollectCallback(() =>
         {
             dbSize.Set(quota.DbSize());
-            dbInUse.Set(store.Maintenance.RecordLogBytes);
+            dbInUse.Set(store.RecordLogBytes);
             quotaBytes.Set(quota.QuotaBytes);
             hasLeader.Set(1);
-            revision.Set(store.Kv.Revision);
-            compacted.Set(store.Kv.CompactRevision);
-            leases.Set(store.Leases.Leases().Count);
-            keys.Set(store.IndexedKeys());
-            var (total, slow) = store.Watchable.WatcherCounts;
+            revision.Set(store.Revision);
+            compacted.Set(store.CompactRevision);
+            leases.Set(store.Leases().Count);
+            keys.Set(store.IndexedKeys);
+            var (total, slow) = store.WatcherCounts;
             watchers.Set(total);
             slowWatchers.Set(slow);
         });
@@ -48,7 +49,7 @@ public static class HttpEndpoints
     }
 
     /// <summary>etcd's answer: {"health":"true","reason":""}; false with the reason when an alarm is active or the store cannot read.</summary>
-    private static IResult Health(MvccStoreView store, Quota quota, HttpContext http)
+    private static IResult Health(MvccStore store, Quota quota, HttpContext http)
     {
         string reason = "";
         var alarms = quota.Active();
@@ -60,7 +61,7 @@ public static class HttpEndpoints
         {
             try
             {
-                store.Kv.Range(new Kv.Mvcc.RangeRequest("health"u8.ToArray()));
+                store.Range(new RangeRequest("health"u8.ToArray()));
             }
             catch (Exception e) when (e is KvException or ObjectDisposedException)
             {
@@ -73,6 +74,3 @@ public static class HttpEndpoints
         return Results.Text($"{{\"health\":\"{(healthy ? "true" : "false")}\",\"reason\":\"{reason}\"}}", "application/json");
     }
 }
-
-/// <summary>The views of the store the HTTP endpoints read.</summary>
-public sealed record MvccStoreView(IKv Kv, IWatchableKv Watchable, ILeases Leases, IStoreMaintenance Maintenance, Func<int> IndexedKeys);

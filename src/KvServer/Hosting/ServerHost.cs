@@ -57,7 +57,7 @@ public static class ServerHost
         app.MapGrpcService<ClusterService>();
         app.MapGrpcService<MaintenanceService>();
         app.MapGrpcService<AuthService>();
-        HttpEndpoints.Map(app, new MvccStoreView(store, store, store, store, () => store.IndexedKeys), quota);
+        HttpEndpoints.Map(app, store, quota);
 
         var compactor = AutoCompactor.Create(store, config.AutoCompactionMode, config.AutoCompactionRetention, time, loggerFactory.CreateLogger<AutoCompactor>());
         var stop = new CancellationTokenSource();

@@ -12,16 +12,24 @@ public sealed class KvService(IKv kv, LocalMember member, AuthStore auth, Quota 
 {
     public override Task<RangeResponse> Range(RangeRequest request, ServerCallContext context)
     {
-        auth.CheckRange(auth.UserOf(context), request.Key.ToByteArray(), request.RangeEnd.ToByteArray());
+        if (auth.Enabled)
+        {
+            auth.CheckRange(auth.UserOf(context), request.Key.ToByteArray(), request.RangeEnd.ToByteArray());
+        }
+
         var r = kv.Range(request.ToEngine());
         return Task.FromResult(r.ToProto(member.Header(r.Revision)));
     }
 
     public override async Task<PutResponse> Put(PutRequest request, ServerCallContext context)
     {
-        limits.CheckSize(request);
-        auth.CheckPut(auth.UserOf(context), request.Key.ToByteArray());
-        quota.CheckWrite(request.CalculateSize());
+        int size = limits.CheckSize(request);
+        if (auth.Enabled)
+        {
+            auth.CheckPut(auth.UserOf(context), request.Key.ToByteArray());
+        }
+
+        quota.CheckWrite(size);
         var r = await kv.PutAsync(request.ToEngine(), 0, context.CancellationToken);
         return r.ToProto(member.Header(r.Revision));
     }
@@ -29,19 +37,22 @@ public sealed class KvService(IKv kv, LocalMember member, AuthStore auth, Quota 
     public override async Task<DeleteRangeResponse> DeleteRange(DeleteRangeRequest request, ServerCallContext context)
     {
         limits.CheckSize(request);
-        auth.CheckDeleteRange(auth.UserOf(context), request.Key.ToByteArray(), request.RangeEnd.ToByteArray());
+        if (auth.Enabled)
+        {
+            auth.CheckDeleteRange(auth.UserOf(context), request.Key.ToByteArray(), request.RangeEnd.ToByteArray());
+        }
+
         var r = await kv.DeleteRangeAsync(request.ToEngine(), 0, context.CancellationToken);
         return r.ToProto(member.Header(r.Revision));
     }
 
     public override async Task<TxnResponse> Txn(TxnRequest request, ServerCallContext context)
     {
-        limits.CheckSize(request);
-        var user = auth.UserOf(context);
-        CheckTxn(user, request);
+        int size = limits.CheckSize(request);
+        CheckTxn(auth.UserOf(context), request);
         if (HasPut(request))
         {
-            quota.CheckWrite(request.CalculateSize());
+            quota.CheckWrite(size);
         }
 
         var r = await kv.TxnAsync(request.ToEngine(), 0, context.CancellationToken);

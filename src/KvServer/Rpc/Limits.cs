@@ -7,11 +7,10 @@ public sealed class Limits(int maxRequestBytes)
 {
     public int MaxRequestBytes { get; } = maxRequestBytes;
 
-    public void CheckSize(IMessage request)
+    /// <summary>Returns the request's encoded size (the quota charges it too); throws when over --max-request-bytes.</summary>
+    public int CheckSize(IMessage request)
     {
-        if (request.CalculateSize() > MaxRequestBytes)
-        {
-            throw RpcErrors.RequestTooLarge();
-        }
+        int size = request.CalculateSize();
+        return size <= MaxRequestBytes ? size : throw RpcErrors.RequestTooLarge();
     }
 }

@@ -167,10 +167,7 @@ internal sealed class WatchStream : IAsyncDisposable
 
         Volatile.Write(ref _progressRevision, long.MaxValue);
         int refused = entries.Count(e => !e.Watcher.RequestProgress());
-        if (refused > 0 && Interlocked.Add(ref _progressPending, -refused) == 0)
-        {
-            Volatile.Write(ref _progressPending, 0);
-        }
+        Interlocked.Add(ref _progressPending, -refused);
     }
 
     private async Task PumpAsync(long id, Entry entry, CancellationToken ct)
