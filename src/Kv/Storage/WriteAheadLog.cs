@@ -11,6 +11,7 @@ internal sealed class WriteAheadLog : IDisposable
 {
     private readonly IDevice _device;
     private readonly FasterLog _log;
+    private readonly ManualResetEventSlim _committed = new(false, spinCount: 0);
 
     public WriteAheadLog(string dir)
     {
@@ -22,14 +23,24 @@ internal sealed class WriteAheadLog : IDisposable
             PageSize = 1L << 22,
             MemorySize = 1L << 25,
             SegmentSize = 1L << 28,
-            LogCommitDir = Path.Combine(dir, "commits"),
-            // The commit record goes into the log itself: one write per commit instead of two.
+            // The commit record goes into the log itself: one write per commit. FasterLog's default commit
+            // manager would still create a metadata file per commit and delete the previous one (a
+            // create, a write and an unlink, each a journal commit, on every group commit); written
+            // every CommitFileEvery commits instead, recovery starts from that file and scans forward
+            // for the commit records in the log. Truncation always writes one.
+            LogCommitManager = new DeviceLogCommitCheckpointManager(
+                new LocalStorageNamedDeviceFactory(),
+                new DefaultCheckpointNamingScheme(Path.Combine(dir, "commits")),
+                removeOutdated: true,
+                fastCommitThrottleFreq: CommitFileEvery),
             FastCommitMode = true,
             LogChecksum = LogChecksumType.PerEntry,
             TryRecoverLatest = true,
-            RemoveOutdatedCommits = true,
         });
     }
+
+    /// <summary>Commits per commit-metadata file (the first commit always writes one).</summary>
+    private const int CommitFileEvery = 1024;
 
     public long TailAddress => _log.TailAddress;
 
@@ -76,10 +87,22 @@ internal sealed class WriteAheadLog : IDisposable
     }
 
     /// <summary>
-    /// Makes every entry enqueued before the call durable. Blocks without spinning: FasterLog's
-    /// spin-waiting commit would burn a core for the whole fsync, on a machine that may have two.
+    /// Makes every entry enqueued before the call durable. Blocks without spinning (FasterLog's
+    /// spin-waiting commit, and Task.Wait's spin phase, would burn CPU for the whole fsync on a machine
+    /// that may have two cores). One caller at a time: the store's committer thread.
     /// </summary>
-    public void Commit() => _log.CommitAsync().AsTask().GetAwaiter().GetResult();
+    public void Commit()
+    {
+        var commit = _log.CommitAsync();
+        if (!commit.IsCompleted)
+        {
+            _committed.Reset();
+            commit.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_committed.Set);
+            _committed.Wait();
+        }
+
+        commit.GetAwaiter().GetResult();
+    }
 
     /// <summary>Committed entries from <paramref name="from"/> on, in order.</summary>
     public IEnumerable<byte[]> ReadFrom(long from)
@@ -126,5 +149,6 @@ internal sealed class WriteAheadLog : IDisposable
     {
         _log.Dispose();
         _device.Dispose();
+        _committed.Dispose();
     }
 }
