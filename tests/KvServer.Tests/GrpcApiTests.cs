@@ -80,6 +80,23 @@ public sealed class GrpcApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task WatchStreamKeepsDeliveringAfterTheClientClosesItsSendingSide()
+    {
+        // etcd's server ignores the end of the request stream: watches live until the client cancels.
+        using var call = new Watch.WatchClient(_channel).Watch(cancellationToken: Soon);
+        await call.RequestStream.WriteAsync(new WatchRequest { CreateRequest = new WatchCreateRequest { Key = B("half") } });
+        await call.RequestStream.CompleteAsync();
+        Assert.True(await call.ResponseStream.MoveNext(Soon));
+        Assert.True(call.ResponseStream.Current.Created);
+
+        var put = await new KV.KVClient(_channel).PutAsync(new PutRequest { Key = B("half"), Value = B("1") });
+        Assert.True(await call.ResponseStream.MoveNext(Soon));
+        var ev = call.ResponseStream.Current.Events.Single();
+        Assert.Equal("half", ev.Kv.Key.ToStringUtf8());
+        Assert.Equal(put.Header.Revision, ev.Kv.ModRevision);
+    }
+
+    [Fact]
     public async Task ProgressRequestAnswersOnceWithWatchIdMinusOneAtTheCurrentRevision()
     {
         var kv = new KV.KVClient(_channel);

@@ -9,6 +9,13 @@ public sealed partial class MvccStore
     private readonly object _compactChain = new();
     private Task _physicalCompaction = Task.CompletedTask;
 
+    /// <summary>
+    /// A compaction happened: etcd's compacted revision starts at -1, so a fresh store accepts one
+    /// compaction at revision 0 and reports -1 until then. Derived from the compacted revision on
+    /// recovery (a compaction at 0 alone is forgotten). Written under _writeLock.
+    /// </summary>
+    private bool _everCompacted;
+
     /// <summary>Below this many removed records a compaction deletes them but leaves FASTER's log as it is.</summary>
     private const int LogCompactionThreshold = 1024;
 
@@ -19,7 +26,8 @@ public sealed partial class MvccStore
         lock (_writeLock)
         {
             ThrowIfDisposed();
-            if (revision <= _compactRev)
+            // As etcd, whose compacted revision starts at -1: a fresh store can be compacted at 0, once.
+            if (revision < _compactRev || (revision == _compactRev && (revision > 0 || _everCompacted)))
             {
                 throw KvException.Compacted();
             }
@@ -32,6 +40,7 @@ public sealed partial class MvccStore
             }
 
             Volatile.Write(ref _compactRev, revision);
+            _everCompacted = true;
             if (appliedIndex > _appliedIndex)
             {
                 Volatile.Write(ref _appliedIndex, appliedIndex);

@@ -175,7 +175,7 @@ public sealed partial class MvccStore
             CompareTarget.Mod => kv.ModRevision.CompareTo(c.ModRevision),
             CompareTarget.Value => kv.Value.AsSpan().SequenceCompareTo(c.Value),
             CompareTarget.Lease => kv.Lease.CompareTo(c.Lease),
-            _ => throw new ArgumentOutOfRangeException(nameof(c), c.Target, "unknown compare target"),
+            _ => 0, // as etcd: an unknown target compares equal
         };
 
         return c.Result switch
@@ -184,7 +184,7 @@ public sealed partial class MvccStore
             CompareResult.NotEqual => result != 0,
             CompareResult.Greater => result > 0,
             CompareResult.Less => result < 0,
-            _ => throw new ArgumentOutOfRangeException(nameof(c), c.Result, "unknown compare result"),
+            _ => true, // as etcd: an unknown result holds
         };
     }
 

@@ -71,6 +71,7 @@ public sealed partial class MvccStore
         }
 
         _durable = _applied;
+        _everCompacted = _compactRev > 0;
         KvLog.StoreOpened(_options.Logger, _options.DataDir, _applied, _compactRev, _index.KeyCount, replayed, started.ElapsedMilliseconds);
     }
 

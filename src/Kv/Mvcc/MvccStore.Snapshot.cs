@@ -26,7 +26,8 @@ public sealed partial class MvccStore
             throw KvException.Compacted();
         }
 
-        return new HashKvResponse(current, crc.Value, compact);
+        // etcd reports -1 for a store never compacted.
+        return new HashKvResponse(current, crc.Value, compact == 0 && !Volatile.Read(ref _everCompacted) ? -1 : compact);
     }
 
     /// <summary>

@@ -42,6 +42,11 @@ internal static class Validation
             throw KvException.TooManyOps();
         }
 
+        foreach (var c in t.Compare)
+        {
+            RequireKey(c.Key);
+        }
+
         foreach (var op in t.Success.Concat(t.Failure))
         {
             if (op.Range is { } r)

@@ -6,6 +6,7 @@ using KvCluster.KvServer.Auth;
 using KvCluster.KvServer.Config;
 using KvCluster.KvServer.Maintenance;
 using KvCluster.KvServer.Rpc;
+using Grpc.AspNetCore.Server.Model;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Prometheus;
@@ -49,6 +50,13 @@ public static class ServerHost
             o.MaxSendMessageSize = int.MaxValue;
             o.Interceptors.Add<RpcInterceptor>();
         });
+        // Our binder instead of Grpc.AspNetCore's, so that undecodable requests get etcd's status.
+        foreach (var d in s.Where(d => d.ServiceType == typeof(IServiceMethodProvider<>) && d.ImplementationType?.Name.StartsWith("BinderServiceMethodProvider", StringComparison.Ordinal) == true).ToList())
+        {
+            s.Remove(d);
+        }
+
+        s.AddSingleton(typeof(IServiceMethodProvider<>), typeof(DecodeGuardMethodProvider<>));
 
         var app = builder.Build();
         app.MapGrpcService<KvService>();

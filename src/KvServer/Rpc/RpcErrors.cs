@@ -23,6 +23,22 @@ public static class RpcErrors
     public static RpcException Unimplemented(string what) =>
         new(new Status(StatusCode.Unimplemented, $"etcdserver: {what} is not supported by this server (single member, no Raft yet)"));
 
+    /// <summary>
+    /// A body that does not parse: grpc-go (so etcd) answers Internal with this text, ending in the Go
+    /// decoder's words for the common cases.
+    /// </summary>
+    public static RpcException Unmarshal(Google.Protobuf.InvalidProtocolBufferException e)
+    {
+        string reason = e.Message switch
+        {
+            var m when m.Contains("ended unexpectedly", StringComparison.Ordinal) => "unexpected EOF",
+            var m when m.Contains("malformed varint", StringComparison.Ordinal) => "proto: integer overflow",
+            var m when m.Contains("negative size", StringComparison.Ordinal) => "proto: negative length found during unmarshaling",
+            var m => m,
+        };
+        return new(new Status(StatusCode.Internal, "grpc: error unmarshalling request: " + reason));
+    }
+
     /// <summary>Translates an exception thrown below the gRPC layer; anything unknown becomes Unknown with its message.</summary>
     public static RpcException From(Exception e) => e switch
     {
@@ -30,7 +46,7 @@ public static class RpcErrors
         KvException k => new(new Status(Code(k.Code), k.Message)),
         AuthException a => new(new Status(Code(a.Code), a.Message)),
         // grpc-go (so etcd) answers a body that does not parse with Internal and this text.
-        Google.Protobuf.InvalidProtocolBufferException => new(new Status(StatusCode.Internal, "grpc: error unmarshalling request: " + e.Message)),
+        Google.Protobuf.InvalidProtocolBufferException p => Unmarshal(p),
         OperationCanceledException => new(new Status(StatusCode.Cancelled, "etcdserver: request canceled")),
         ObjectDisposedException => Stopped(),
         _ => new(new Status(StatusCode.Unknown, e.Message)),

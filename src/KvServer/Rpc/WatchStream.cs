@@ -70,6 +70,10 @@ internal sealed class WatchStream : IAsyncDisposable
                         break;
                 }
             }
+
+            // As etcd: a client that closes its sending side keeps its watches; the stream lasts until
+            // the client cancels it (or the server stops).
+            await Task.Delay(Timeout.Infinite, _stop.Token);
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)
         {
@@ -213,6 +217,10 @@ internal sealed class WatchStream : IAsyncDisposable
         {
             // Stream closing.
         }
+        catch (ChannelClosedException)
+        {
+            // Stream closed while this watch still had something to say.
+        }
     }
 
     /// <summary>Counts a watch's progress notification towards a pending stream-wide request; true when consumed by it.</summary>
@@ -287,29 +295,46 @@ internal sealed class WatchStream : IAsyncDisposable
                 await _writer.WriteAsync(response, ct);
             }
         }
-        catch (Exception) when (ct.IsCancellationRequested)
+        catch (Exception e) when (ct.IsCancellationRequested || e is IOException or InvalidOperationException)
         {
-            // Stream closing.
-        }
-        catch (InvalidOperationException)
-        {
-            // The call completed under us.
+            // The client went away or the call completed under us: nothing more can be sent.
+            await _stop.CancelAsync();
         }
     }
 
     private ResponseHeader Header() => _member.Header(_kv.Revision);
 
+    /// <summary>How long closing waits for queued responses to reach a client that is still there.</summary>
+    private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Ends the stream: the watches first (their pumps stop), then the responses already queued are
+    /// written (a "created" or "canceled" the client has not seen yet), then the send loop ends. Only a
+    /// client that stays but stops reading is cut off, after <see cref="DrainTimeout"/>.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
-        await _stop.CancelAsync();
-        foreach (var entry in _watches.Values)
+        var entries = _watches.Values.ToList();
+        _watches.Clear();
+        foreach (var entry in entries)
         {
             entry.Watcher.Dispose();
         }
 
-        _watches.Clear();
+        try
+        {
+            await Task.WhenAll(entries.Select(e => e.Pump)).WaitAsync(DrainTimeout);
+            _out.Writer.TryComplete();
+            await _sendLoop.WaitAsync(DrainTimeout);
+        }
+        catch (TimeoutException)
+        {
+            // The client is not reading: give up on what is queued.
+        }
+
         _out.Writer.TryComplete();
-        await _sendLoop.ConfigureAwait(false);
+        await _stop.CancelAsync();
+        await Task.WhenAll(entries.Select(e => e.Pump).Append(_sendLoop));
         _stop.Dispose();
     }
 }
