@@ -19,29 +19,6 @@ public sealed partial class MvccStore
 
     private static TaskCompletionSource NewRound() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>
-    /// Runs <paramref name="body"/> as one write request under the write lock, then waits until its
-    /// WAL entry is durable.
-    /// </summary>
-    private async ValueTask<T> WriteAsync<T>(long appliedIndex, Func<WriteBatch, T> body)
-    {
-        T result;
-        Task? durable;
-        lock (_writeLock)
-        {
-            CheckWritable();
-            result = ApplyLocked(appliedIndex, body);
-            durable = DurableLocked();
-        }
-
-        if (durable is not null)
-        {
-            await durable.ConfigureAwait(false);
-        }
-
-        return result;
-    }
-
     private void CheckWritable()
     {
         ThrowIfDisposed();

@@ -50,6 +50,7 @@ public sealed partial class MvccStore : IWatchableKv, ILeases, IStoreMaintenance
         _hub = new WatcherHub(this, _durable, options.WatchBufferSize, e => KvLog.BackgroundFailed(options.Logger, "watch sync", e));
         _committer = new Thread(CommitLoop) { IsBackground = true, Name = "kv-committer" };
         _committer.Start();
+        StartApplier();
         _background.Add(Task.Run(() => CheckpointLoopAsync(_stop.Token)));
         if (options.ExpireLeases)
         {
@@ -106,6 +107,7 @@ public sealed partial class MvccStore : IWatchableKv, ILeases, IStoreMaintenance
             // Loops end by cancellation.
         }
 
+        StopApplier();
         StopCommitter();
         _hub.Dispose();
         await CheckpointAsync(CancellationToken.None).ConfigureAwait(false);

@@ -23,21 +23,92 @@ public static class SnapshotFile
         await file.WriteAsync(hash, ct);
     }
 
-    /// <summary>Checks the envelope and returns a stream over the body (padding included; the engine's reader stops at its own end).</summary>
+    /// <summary>
+    /// Checks the envelope (reading the file once, in blocks: snapshots may be larger than memory) and
+    /// returns a stream over the body, padding included; the engine's reader stops at its own end.
+    /// </summary>
     public static Stream Open(string path)
     {
-        var bytes = File.ReadAllBytes(path);
-        int body = bytes.Length - SHA256.HashSizeInBytes;
-        if (body < 0 || body % Page != 0)
+        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16);
+        try
         {
-            throw new InvalidDataException($"sha256 checksum not found [bytes: {bytes.Length}]");
+            long body = file.Length - SHA256.HashSizeInBytes;
+            if (body < 0 || body % Page != 0)
+            {
+                throw new InvalidDataException($"sha256 checksum not found [bytes: {file.Length}]");
+            }
+
+            using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            var buffer = new byte[1 << 16];
+            for (long left = body; left > 0;)
+            {
+                int n = file.Read(buffer, 0, (int)Math.Min(buffer.Length, left));
+                if (n == 0)
+                {
+                    throw new InvalidDataException("snapshot file ended early");
+                }
+
+                sha.AppendData(buffer, 0, n);
+                left -= n;
+            }
+
+            var expected = new byte[SHA256.HashSizeInBytes];
+            file.ReadExactly(expected);
+            if (!sha.GetHashAndReset().AsSpan().SequenceEqual(expected))
+            {
+                throw new InvalidDataException("expected sha256 does not match the snapshot's contents (corrupt snapshot file)");
+            }
+
+            file.Position = 0;
+            return new BodyStream(file, body);
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The first <c>length</c> bytes of a file, read-only; disposes the file.</summary>
+    private sealed class BodyStream(FileStream file, long length) : Stream
+    {
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => length;
+
+        public override long Position
+        {
+            get => file.Position;
+            set => throw new NotSupportedException();
         }
 
-        if (!SHA256.HashData(bytes.AsSpan(0, body)).AsSpan().SequenceEqual(bytes.AsSpan(body)))
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
         {
-            throw new InvalidDataException("expected sha256 does not match the snapshot's contents (corrupt snapshot file)");
+            long left = length - file.Position;
+            return left <= 0 ? 0 : file.Read(buffer[..(int)Math.Min(buffer.Length, left)]);
         }
 
-        return new MemoryStream(bytes, 0, body, writable: false);
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                file.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
     }
 }
