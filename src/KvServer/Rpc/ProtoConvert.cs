@@ -11,7 +11,7 @@ namespace KvCluster.KvServer.Rpc;
 /// </summary>
 internal static class ProtoConvert
 {
-    public static M.RangeRequest ToEngine(this RangeRequest r) => new(r.Key.ToByteArray(), End(r.RangeEnd))
+    public static M.RangeRequest ToEngine(this RangeRequest r) => new(Own(r.Key), End(r.RangeEnd))
     {
         Limit = r.Limit,
         Revision = r.Revision,
@@ -26,7 +26,7 @@ internal static class ProtoConvert
         MaxCreateRevision = r.MaxCreateRevision,
     };
 
-    public static M.PutRequest ToEngine(this PutRequest r) => new(r.Key.ToByteArray(), r.Value.ToByteArray())
+    public static M.PutRequest ToEngine(this PutRequest r) => new(Own(r.Key), Own(r.Value))
     {
         Lease = r.Lease,
         PrevKv = r.PrevKv,
@@ -34,7 +34,7 @@ internal static class ProtoConvert
         IgnoreLease = r.IgnoreLease,
     };
 
-    public static M.DeleteRangeRequest ToEngine(this DeleteRangeRequest r) => new(r.Key.ToByteArray(), End(r.RangeEnd)) { PrevKv = r.PrevKv };
+    public static M.DeleteRangeRequest ToEngine(this DeleteRangeRequest r) => new(Own(r.Key), End(r.RangeEnd)) { PrevKv = r.PrevKv };
 
     public static M.TxnRequest ToEngine(this TxnRequest r) =>
         new([.. r.Compare.Select(ToEngine)], [.. r.Success.Select(ToEngine)], [.. r.Failure.Select(ToEngine)]);
@@ -49,16 +49,16 @@ internal static class ProtoConvert
         _ => M.RequestOp.Of(new M.RangeRequest([])),
     };
 
-    public static M.Compare ToEngine(this Compare c) => new((M.CompareResult)c.Result, (M.CompareTarget)c.Target, c.Key.ToByteArray(), End(c.RangeEnd))
+    public static M.Compare ToEngine(this Compare c) => new((M.CompareResult)c.Result, (M.CompareTarget)c.Target, Own(c.Key), End(c.RangeEnd))
     {
         Version = c.Version,
         CreateRevision = c.CreateRevision,
         ModRevision = c.ModRevision,
-        Value = c.Value.ToByteArray(),
+        Value = Own(c.Value),
         Lease = c.Lease,
     };
 
-    public static W.WatchRequest ToEngine(this WatchCreateRequest r) => new(r.Key.ToByteArray(), End(r.RangeEnd))
+    public static W.WatchRequest ToEngine(this WatchCreateRequest r) => new(Own(r.Key), End(r.RangeEnd))
     {
         StartRevision = r.StartRevision,
         NoPut = r.Filters.Contains(WatchCreateRequest.Types.FilterType.Noput),
@@ -143,5 +143,14 @@ internal static class ProtoConvert
     };
 
     // An empty range_end means "just the key": the engine spells that null.
-    private static byte[]? End(ByteString end) => end.IsEmpty ? null : end.ToByteArray();
+    private static byte[]? End(ByteString end) => end.IsEmpty ? null : Own(end);
+
+    /// <summary>
+    /// The bytes of a field of a parsed request, without a copy: the parser gives every bytes field an
+    /// array of its own, and requests are not touched again once converted. Copies anything else.
+    /// </summary>
+    private static byte[] Own(ByteString b) =>
+        System.Runtime.InteropServices.MemoryMarshal.TryGetArray(b.Memory, out var seg) && seg.Offset == 0 && seg.Count == seg.Array!.Length
+            ? seg.Array
+            : b.ToByteArray();
 }
