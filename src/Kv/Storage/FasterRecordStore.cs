@@ -20,6 +20,13 @@ internal sealed class FasterRecordStore : IDisposable
     private bool _disposed;
     private readonly SemaphoreSlim _checkpointGate = new(1, 1);
 
+    /// <summary>Checkpoints per index checkpoint; see <see cref="CheckpointAsync"/>.</summary>
+    private const int IndexCheckpointEvery = 6;
+
+    // Guarded by _checkpointGate. The first checkpoint after opening is always a full one.
+    private bool _indexCheckpointDue = true;
+    private int _logOnlyCheckpoints;
+
     public FasterRecordStore(string dir, StorageOptions options)
     {
         Directory.CreateDirectory(dir);
@@ -120,7 +127,19 @@ internal sealed class FasterRecordStore : IDisposable
         try
         {
             UpsertRaw(MetaKey, meta);
-            var (ok, _) = await _kv.TakeFullCheckpointAsync(CheckpointType.FoldOver, ct).ConfigureAwait(false);
+            // The hash index (IndexBytes, 16 MiB by default) is written only every IndexCheckpointEvery
+            // checkpoints, and after a log compaction; the others are log-only. Recovery takes the newest
+            // index checkpoint and the newest log checkpoint and rebuilds the index from the log between them.
+            bool full = _indexCheckpointDue || ++_logOnlyCheckpoints >= IndexCheckpointEvery;
+            var (ok, _) = full
+                ? await _kv.TakeFullCheckpointAsync(CheckpointType.FoldOver, ct).ConfigureAwait(false)
+                : await _kv.TakeHybridLogCheckpointAsync(CheckpointType.FoldOver, cancellationToken: ct).ConfigureAwait(false);
+            if (ok && full)
+            {
+                _indexCheckpointDue = false;
+                _logOnlyCheckpoints = 0;
+            }
+
             if (!ok)
             {
                 throw new IOException("FASTER checkpoint did not complete");
@@ -181,6 +200,7 @@ internal sealed class FasterRecordStore : IDisposable
             var s = Rent();
             long compacted = s.Compact(until, CompactionType.Scan);
             _kv.Log.ShiftBeginAddress(compacted, truncateLog: true);
+            _indexCheckpointDue = true; // The last index checkpoint points into the dropped part.
         }
         finally
         {

@@ -35,6 +35,42 @@ public sealed class PersistenceTests
     }
 
     [Fact]
+    public async Task LogOnlyCheckpointsAfterAnIndexCheckpointRecoverEverything()
+    {
+        // The first checkpoint writes FASTER's index; the next ones only its log (and a log compaction
+        // makes the next one full again). Each checkpoint truncates the WAL, so what was written after
+        // the index checkpoint can only come back through the log-only checkpoints.
+        await using var t = TempStore.Create();
+        var s = t.Store;
+        await Fill(s, 300, 1);
+        await s.CheckpointAsync(CancellationToken.None); // full
+        for (int round = 1; round <= 3; round++)
+        {
+            await Fill(s, 300, 1);
+            await s.PutAsync(new PutRequest(B($"round/{round}"), B("v")));
+            await s.CheckpointAsync(CancellationToken.None); // log-only
+        }
+
+        await s.CompactAsync(s.Revision, physical: true); // 900 removed: under the log compaction threshold
+        await Fill(s, 1200, 1);
+        await s.CompactAsync(s.Revision, physical: true); // over it: FASTER's log is compacted
+        await s.CheckpointAsync(CancellationToken.None); // full again
+        await s.PutAsync(new PutRequest(B("last"), B("v")));
+        await s.CheckpointAsync(CancellationToken.None); // log-only
+        long rev = s.Revision;
+        uint hash = s.HashKv(0).Hash;
+
+        await t.ReopenAsync();
+        s = t.Store;
+        Assert.Equal(rev, s.Revision);
+        Assert.Equal(hash, s.HashKv(0).Hash);
+        Assert.Empty(s.CheckConsistency());
+        Assert.Equal(1200 + 3 + 1, s.Range(new RangeRequest([0], [0]) { CountOnly = true }).Count);
+        Assert.Single(s.Range(new RangeRequest(B("round/3"))).Kvs);
+        Assert.Single(s.Range(new RangeRequest(B("last"))).Kvs);
+    }
+
+    [Fact]
     public async Task PhysicalCompactionReclaimsFasterLogSpace()
     {
         await using var t = TempStore.Create();
