@@ -23,6 +23,9 @@ internal sealed class FasterRecordStore : IDisposable
     /// <summary>Checkpoints per index checkpoint; see <see cref="CheckpointAsync"/>.</summary>
     private const int IndexCheckpointEvery = 6;
 
+    /// <summary>Tries to start a checkpoint, 10 ms apart, before giving up.</summary>
+    private const int CheckpointStartAttempts = 300;
+
     // Guarded by _checkpointGate. The first checkpoint after opening is always a full one.
     private bool _indexCheckpointDue = true;
     private int _logOnlyCheckpoints;
@@ -131,18 +134,31 @@ internal sealed class FasterRecordStore : IDisposable
             // checkpoints, and after a log compaction; the others are log-only. Recovery takes the newest
             // index checkpoint and the newest log checkpoint and rebuilds the index from the log between them.
             bool full = _indexCheckpointDue || ++_logOnlyCheckpoints >= IndexCheckpointEvery;
-            var (ok, _) = full
-                ? await _kv.TakeFullCheckpointAsync(CheckpointType.FoldOver, ct).ConfigureAwait(false)
-                : await _kv.TakeHybridLogCheckpointAsync(CheckpointType.FoldOver, cancellationToken: ct).ConfigureAwait(false);
-            if (ok && full)
+            for (int attempt = 1; ; attempt++)
+            {
+                var (ok, _) = full
+                    ? await _kv.TakeFullCheckpointAsync(CheckpointType.FoldOver, ct).ConfigureAwait(false)
+                    : await _kv.TakeHybridLogCheckpointAsync(CheckpointType.FoldOver, cancellationToken: ct).ConfigureAwait(false);
+                if (ok)
+                {
+                    break;
+                }
+
+                // FASTER refuses to start while the previous checkpoint's state machine is still winding
+                // down (back-to-back checkpoints); a session refresh moves it on.
+                if (attempt == CheckpointStartAttempts)
+                {
+                    throw new IOException("FASTER checkpoint did not complete");
+                }
+
+                Rent().Refresh();
+                await Task.Delay(10, ct).ConfigureAwait(false);
+            }
+
+            if (full)
             {
                 _indexCheckpointDue = false;
                 _logOnlyCheckpoints = 0;
-            }
-
-            if (!ok)
-            {
-                throw new IOException("FASTER checkpoint did not complete");
             }
         }
         finally

@@ -71,6 +71,22 @@ public sealed class PersistenceTests
     }
 
     [Fact]
+    public async Task BackToBackCheckpointsFromTwoCallersAllComplete()
+    {
+        // FASTER refuses to start a checkpoint while the previous one winds down; the store waits for it.
+        await using var t = TempStore.Create();
+        var s = t.Store;
+        for (int i = 0; i < 20; i++)
+        {
+            await s.PutAsync(new PutRequest(B($"c/{i}"), B("v")));
+            await Task.WhenAll(s.CheckpointAsync(CancellationToken.None), s.CheckpointAsync(CancellationToken.None));
+        }
+
+        await t.ReopenAsync();
+        Assert.Equal(20, t.Store.Range(new RangeRequest(B("c/"), B("c0")) { CountOnly = true }).Count);
+    }
+
+    [Fact]
     public async Task PhysicalCompactionReclaimsFasterLogSpace()
     {
         await using var t = TempStore.Create();
