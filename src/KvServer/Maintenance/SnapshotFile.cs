@@ -25,7 +25,8 @@ public static class SnapshotFile
 
     /// <summary>
     /// Checks the envelope (reading the file once, in blocks: snapshots may be larger than memory) and
-    /// returns a stream over the body, padding included; the engine's reader stops at its own end.
+    /// returns the file, at its start: the engine's reader stops at the end of its own format, before
+    /// the padding and the hash.
     /// </summary>
     public static Stream Open(string path)
     {
@@ -60,55 +61,12 @@ public static class SnapshotFile
             }
 
             file.Position = 0;
-            return new BodyStream(file, body);
+            return file;
         }
         catch
         {
             file.Dispose();
             throw;
-        }
-    }
-
-    /// <summary>The first <c>length</c> bytes of a file, read-only; disposes the file.</summary>
-    private sealed class BodyStream(FileStream file, long length) : Stream
-    {
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => length;
-
-        public override long Position
-        {
-            get => file.Position;
-            set => throw new NotSupportedException();
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-        public override int Read(Span<byte> buffer)
-        {
-            long left = length - file.Position;
-            return left <= 0 ? 0 : file.Read(buffer[..(int)Math.Min(buffer.Length, left)]);
-        }
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                file.Dispose();
-            }
-
-            base.Dispose(disposing);
         }
     }
 }
