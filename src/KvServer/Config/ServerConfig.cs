@@ -24,6 +24,21 @@ public sealed record ServerConfig
     /// <summary>--initial-cluster-token</summary>
     public string InitialClusterToken { get; init; } = "etcd-cluster";
 
+    /// <summary>
+    /// --initial-cluster: name=peer-URL pairs (a name may come with several URLs). When the flag is not
+    /// given, this member alone at its advertised peer URLs, as etcd does for a non-default name.
+    /// </summary>
+    public IReadOnlyList<(string Name, Uri PeerUrl)> InitialCluster { get; init; } = [("default", new Uri("http://127.0.0.1:2380"))];
+
+    /// <summary>--initial-cluster-state: new or existing.</summary>
+    public string InitialClusterState { get; init; } = "new";
+
+    /// <summary>--heartbeat-interval, in milliseconds.</summary>
+    public int HeartbeatIntervalMs { get; init; } = 100;
+
+    /// <summary>--election-timeout, in milliseconds.</summary>
+    public int ElectionTimeoutMs { get; init; } = 1000;
+
     /// <summary>--max-request-bytes (1.5 MiB).</summary>
     public int MaxRequestBytes { get; init; } = 1_572_864;
 
@@ -54,6 +69,35 @@ public sealed record ServerConfig
 
     /// <summary>--auth-token-ttl: seconds a simple token lives without use.</summary>
     public int AuthTokenTtl { get; init; } = 300;
+
+    /// <summary>
+    /// The checks etcd makes before it starts, in its words; throws <see cref="FormatException"/>.
+    /// A cluster of more than one member is refused: this build has no Raft replication yet.
+    /// </summary>
+    public void Validate()
+    {
+        if (ElectionTimeoutMs < 5 * HeartbeatIntervalMs)
+        {
+            throw new FormatException($"error verifying flags, --election-timeout[{ElectionTimeoutMs}ms] should be at least as 5 times as --heartbeat-interval[{HeartbeatIntervalMs}ms]");
+        }
+
+        if (ElectionTimeoutMs > 50_000)
+        {
+            throw new FormatException($"error verifying flags, --election-timeout[{ElectionTimeoutMs}ms] is too long, and should be set less than 50000ms");
+        }
+
+        if (!InitialCluster.Any(m => m.Name == Name))
+        {
+            throw new FormatException($"couldn't find local name \"{Name}\" in the initial cluster configuration");
+        }
+
+        var names = InitialCluster.Select(m => m.Name).Distinct().ToList();
+        if (names.Count > 1)
+        {
+            throw new FormatException(
+                $"--initial-cluster lists {names.Count} members ({string.Join(", ", names)}); this build serves a single member only: Raft replication is not implemented yet");
+        }
+    }
 
     /// <summary>The effective quota: etcd's 2 GiB default when the flag is 0.</summary>
     public long EffectiveQuotaBytes => QuotaBackendBytes > 0 ? QuotaBackendBytes : 2L << 30;

@@ -14,6 +14,10 @@ public sealed class ServerFlags
     private readonly Option<string> _advertiseClient = Flag("--advertise-client-urls", "Comma-separated client URLs to advertise.");
     private readonly Option<string> _listenPeer = Flag("--listen-peer-urls", "Comma-separated URLs to listen on for peer traffic.");
     private readonly Option<string> _advertisePeer = Flag("--initial-advertise-peer-urls", "Comma-separated peer URLs to advertise.");
+    private readonly Option<string> _initialCluster = Flag("--initial-cluster", "Initial cluster configuration for bootstrapping (name=peerURL,...).");
+    private readonly Option<string> _clusterState = Flag("--initial-cluster-state", "Initial cluster state ('new' or 'existing').");
+    private readonly Option<string> _heartbeat = Flag("--heartbeat-interval", "Time (in milliseconds) of a heartbeat interval.");
+    private readonly Option<string> _election = Flag("--election-timeout", "Time (in milliseconds) for an election to timeout.");
     private readonly Option<string> _token = Flag("--initial-cluster-token", "Initial cluster token for the cluster during bootstrap.");
     private readonly Option<string> _maxRequestBytes = Flag("--max-request-bytes", "Maximum client request size in bytes the server will accept.");
     private readonly Option<string> _maxTxnOps = Flag("--max-txn-ops", "Maximum number of operations permitted in a transaction.");
@@ -29,7 +33,8 @@ public sealed class ServerFlags
 
     public IEnumerable<Option> All =>
     [
-        _name, _dataDir, _listenClient, _advertiseClient, _listenPeer, _advertisePeer, _token, _maxRequestBytes, _maxTxnOps,
+        _name, _dataDir, _listenClient, _advertiseClient, _listenPeer, _advertisePeer, _initialCluster, _clusterState, _heartbeat, _election,
+        _token, _maxRequestBytes, _maxTxnOps,
         _quota, _compactionMode, _compactionRetention, _logLevel, _certFile, _keyFile, _trustedCa, _clientCertAuth, _authTokenTtl,
     ];
 
@@ -40,14 +45,21 @@ public sealed class ServerFlags
         var d = new ServerConfig();
         var name = Get(_name) ?? d.Name;
         var listenClient = Urls(Get(_listenClient), d.ListenClientUrls, _listenClient.Name);
-        return new ServerConfig
+        var advertisePeer = Urls(Get(_advertisePeer), d.InitialAdvertisePeerUrls, _advertisePeer.Name);
+        var config = new ServerConfig
         {
             Name = name,
             DataDir = Get(_dataDir) ?? name + ".etcd",
             ListenClientUrls = listenClient,
             AdvertiseClientUrls = Urls(Get(_advertiseClient), listenClient, _advertiseClient.Name),
             ListenPeerUrls = Urls(Get(_listenPeer), d.ListenPeerUrls, _listenPeer.Name),
-            InitialAdvertisePeerUrls = Urls(Get(_advertisePeer), d.InitialAdvertisePeerUrls, _advertisePeer.Name),
+            InitialAdvertisePeerUrls = advertisePeer,
+            InitialCluster = Get(_initialCluster) is { } ic ? Members(ic) : [.. advertisePeer.Select(u => (name, u))],
+            InitialClusterState = Get(_clusterState) is { } state
+                ? (state is "new" or "existing" ? state : throw new FormatException($"invalid value \"{state}\" for flag -initial-cluster-state: invalid value"))
+                : d.InitialClusterState,
+            HeartbeatIntervalMs = (int)Number(Get(_heartbeat), d.HeartbeatIntervalMs, _heartbeat.Name, 1, int.MaxValue),
+            ElectionTimeoutMs = (int)Number(Get(_election), d.ElectionTimeoutMs, _election.Name, 1, int.MaxValue),
             InitialClusterToken = Get(_token) ?? d.InitialClusterToken,
             MaxRequestBytes = (int)Number(Get(_maxRequestBytes), d.MaxRequestBytes, _maxRequestBytes.Name, 1, int.MaxValue),
             MaxTxnOps = (int)Number(Get(_maxTxnOps), d.MaxTxnOps, _maxTxnOps.Name, 1, int.MaxValue),
@@ -61,6 +73,27 @@ public sealed class ServerFlags
             ClientCertAuth = result.GetResult(_clientCertAuth) is { Implicit: false } ? result.GetValue(_clientCertAuth) : Bool(env(EnvName(_clientCertAuth)), _clientCertAuth.Name),
             AuthTokenTtl = (int)Number(Get(_authTokenTtl), d.AuthTokenTtl, _authTokenTtl.Name, 1, int.MaxValue),
         };
+        config.Validate();
+        return config;
+    }
+
+    /// <summary>Parses name=URL pairs, with etcd's error for a bad URL.</summary>
+    private static List<(string Name, Uri PeerUrl)> Members(string value)
+    {
+        var members = new List<(string, Uri)>();
+        foreach (var part in value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            int eq = part.IndexOf('=');
+            string url = eq < 0 ? "" : part[(eq + 1)..];
+            if (eq <= 0 || !Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https" or "unix" or "unixs"))
+            {
+                throw new FormatException($"error setting up initial cluster: URL scheme must be http, https, unix, or unixs: {(eq < 0 ? part : url)}");
+            }
+
+            members.Add((part[..eq], uri));
+        }
+
+        return members;
     }
 
     private static string EnvName(Option o) => "ETCD_" + o.Name.TrimStart('-').Replace('-', '_').ToUpperInvariant();

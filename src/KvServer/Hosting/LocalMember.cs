@@ -18,7 +18,10 @@ public sealed class LocalMember
         PeerUrls = [.. config.InitialAdvertisePeerUrls.Select(Url)];
         ClientUrls = [.. config.AdvertiseClientUrls.Select(Url)];
         Id = MemberIdOf(PeerUrls, config.InitialClusterToken);
-        ClusterId = ClusterIdOf([Id]);
+        // The cluster id comes from every initial member's id, each from its own peer URLs.
+        ClusterId = ClusterIdOf(config.InitialCluster
+            .GroupBy(m => m.Name)
+            .Select(g => g.Key == config.Name ? Id : MemberIdOf(g.Select(m => Url(m.PeerUrl)), config.InitialClusterToken)));
         _term = term ?? (() => 1);
     }
 

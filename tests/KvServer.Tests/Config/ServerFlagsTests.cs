@@ -56,4 +56,52 @@ public sealed class ServerFlagsTests
         var e = Assert.Throws<FormatException>(() => Bind([flag, value]));
         Assert.Contains(flag, e.Message);
     }
+
+    [Fact]
+    public void ClusterFlagsDefaultToThisMemberAloneWithEtcdsTimeouts()
+    {
+        var c = Bind([]);
+        Assert.Equal([("default", new Uri("http://127.0.0.1:2380"))], c.InitialCluster);
+        Assert.Equal(("new", 100, 1000), (c.InitialClusterState, c.HeartbeatIntervalMs, c.ElectionTimeoutMs));
+
+        // As etcd: without --initial-cluster, a named member bootstraps alone at its advertised peer URLs.
+        var named = Bind(["--name", "n1", "--initial-advertise-peer-urls", "http://127.0.0.1:12380", "--heartbeat-interval", "50", "--election-timeout=500"]);
+        Assert.Equal([("n1", new Uri("http://127.0.0.1:12380"))], named.InitialCluster);
+        Assert.Equal((50, 500), (named.HeartbeatIntervalMs, named.ElectionTimeoutMs));
+
+        var env = Bind(["--name", "n1"], new() { ["ETCD_INITIAL_CLUSTER"] = "n1=http://127.0.0.1:1,n1=http://127.0.0.1:2", ["ETCD_INITIAL_CLUSTER_STATE"] = "existing" });
+        Assert.Equal(2, env.InitialCluster.Count);
+        Assert.Equal("existing", env.InitialClusterState);
+    }
+
+    // Messages as etcd 3.4.23 prints them for the same flags (checked by running it).
+    [Theory]
+    [InlineData("--election-timeout=100 --heartbeat-interval=100", "error verifying flags, --election-timeout[100ms] should be at least as 5 times as --heartbeat-interval[100ms]")]
+    [InlineData("--election-timeout=60000", "error verifying flags, --election-timeout[60000ms] is too long, and should be set less than 50000ms")]
+    [InlineData("--name=x --initial-cluster=y=http://127.0.0.1:2380", "couldn't find local name \"x\" in the initial cluster configuration")]
+    [InlineData("--initial-cluster-state=bogus", "invalid value \"bogus\" for flag -initial-cluster-state: invalid value")]
+    [InlineData("--initial-cluster=default=notaurl", "error setting up initial cluster: URL scheme must be http, https, unix, or unixs: notaurl")]
+    public void ClusterFlagErrorsUseEtcdsWords(string args, string message)
+    {
+        var e = Assert.Throws<FormatException>(() => Bind(args.Split(' ')));
+        Assert.Equal(message, e.Message);
+    }
+
+    [Fact]
+    public void MoreThanOneMemberIsRefusedUntilRaftExists()
+    {
+        var e = Assert.Throws<FormatException>(() => Bind(["--name", "a", "--initial-cluster", "a=http://127.0.0.1:1,b=http://127.0.0.1:2,c=http://127.0.0.1:3"]));
+        Assert.Contains("lists 3 members (a, b, c)", e.Message);
+        Assert.Contains("Raft replication is not implemented yet", e.Message);
+    }
+
+    [Fact]
+    public void ClusterIdComesFromEveryInitialMemberAndTheToken()
+    {
+        var one = new Hosting.LocalMember(Bind([]));
+        Assert.Equal(Hosting.LocalMember.ClusterIdOf([one.Id]), one.ClusterId);
+        var other = new Hosting.LocalMember(Bind(["--initial-cluster-token", "t2"]));
+        Assert.NotEqual(one.ClusterId, other.ClusterId);
+        Assert.NotEqual(one.Id, other.Id);
+    }
 }
