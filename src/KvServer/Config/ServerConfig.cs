@@ -72,7 +72,6 @@ public sealed record ServerConfig
 
     /// <summary>
     /// The checks etcd makes before it starts, in its words; throws <see cref="FormatException"/>.
-    /// A cluster of more than one member is refused: this build has no Raft replication yet.
     /// </summary>
     public void Validate()
     {
@@ -90,14 +89,13 @@ public sealed record ServerConfig
         {
             throw new FormatException($"couldn't find local name \"{Name}\" in the initial cluster configuration");
         }
-
-        var names = InitialCluster.Select(m => m.Name).Distinct().ToList();
-        if (names.Count > 1)
-        {
-            throw new FormatException(
-                $"--initial-cluster lists {names.Count} members ({string.Join(", ", names)}); this build serves a single member only: Raft replication is not implemented yet");
-        }
     }
+
+    /// <summary>
+    /// Whether this member replicates through Raft: when the initial cluster has other members, or
+    /// it joins an existing cluster. A lone member applies writes directly (its own WAL makes them durable).
+    /// </summary>
+    public bool Clustered => InitialClusterState == "existing" || InitialCluster.Select(m => m.Name).Distinct().Skip(1).Any();
 
     /// <summary>The effective quota: etcd's 2 GiB default when the flag is 0.</summary>
     public long EffectiveQuotaBytes => QuotaBackendBytes > 0 ? QuotaBackendBytes : 2L << 30;

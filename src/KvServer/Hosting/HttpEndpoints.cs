@@ -1,5 +1,6 @@
 using KvCluster.Kv;
 using KvCluster.Kv.Mvcc;
+using KvCluster.KvServer.Consensus;
 using KvCluster.KvServer.Maintenance;
 using KvCluster.KvServer.Rpc;
 using Prometheus;
@@ -9,9 +10,9 @@ namespace KvCluster.KvServer.Hosting;
 /// <summary>etcd's HTTP endpoints on the client port: /health, /version, /metrics.</summary>
 public static class HttpEndpoints
 {
-    public static void Map(WebApplication app, MvccStore store, Quota quota)
+    public static void Map(WebApplication app, MvccStore store, Quota quota, IConsensus consensus)
     {
-        app.MapGet("/health", (HttpContext http) => Health(store, quota, http));
+        app.MapGet("/health", (HttpContext http) => Health(store, quota, consensus, http));
         app.MapGet("/version", () => Results.Json(new Dictionary<string, string>
         {
             ["etcdserver"] = MaintenanceService.EtcdVersion,
@@ -36,7 +37,7 @@ public static class HttpEndpoints
             dbSize.Set(quota.DbSize());
             dbInUse.Set(store.RecordLogBytes);
             quotaBytes.Set(quota.QuotaBytes);
-            hasLeader.Set(1);
+            hasLeader.Set(consensus.Status.Leader != 0 ? 1 : 0);
             revision.Set(store.Revision);
             compacted.Set(store.CompactRevision);
             leases.Set(store.Leases().Count);
@@ -49,11 +50,15 @@ public static class HttpEndpoints
     }
 
     /// <summary>etcd's answer: {"health":"true","reason":""}; false with the reason when an alarm is active or the store cannot read.</summary>
-    private static IResult Health(MvccStore store, Quota quota, HttpContext http)
+    private static IResult Health(MvccStore store, Quota quota, IConsensus consensus, HttpContext http)
     {
         string reason = "";
         var alarms = quota.Active();
-        if (alarms.Count > 0)
+        if (consensus.Status.Leader == 0)
+        {
+            reason = "RAFT NO LEADER";
+        }
+        else if (alarms.Count > 0)
         {
             reason = "ALARM " + string.Join(",", alarms.Select(a => a == AlarmKind.NoSpace ? "NOSPACE" : a.ToString().ToUpperInvariant()));
         }

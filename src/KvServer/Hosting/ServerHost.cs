@@ -4,7 +4,9 @@ using KvCluster.Kv;
 using KvCluster.Kv.Mvcc;
 using KvCluster.KvServer.Auth;
 using KvCluster.KvServer.Config;
+using KvCluster.KvServer.Consensus;
 using KvCluster.KvServer.Maintenance;
+using KvCluster.KvServer.Raft;
 using KvCluster.KvServer.Rpc;
 using Grpc.AspNetCore.Server.Model;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -33,13 +35,32 @@ public static class ServerHost
             MaxTxnOps = config.MaxTxnOps,
             Logger = loggerFactory.CreateLogger("KvCluster.Kv"),
             Time = time,
+            // In a cluster only the Raft leader expires leases, by proposing their revocation.
+            ExpireLeases = !config.Clustered,
         });
-        var member = new LocalMember(config);
+        RaftNode? raft = null;
+        var member = new LocalMember(config, () => raft?.Term ?? 1);
+        IConsensus consensus;
+        IMembership membership;
+        if (config.Clustered)
+        {
+            raft = new RaftNode(config, member, store, loggerFactory);
+            var replicated = new RaftConsensus(raft, store, member.Id);
+            consensus = replicated;
+            membership = new RaftMembership(raft);
+            builder.Services.AddSingleton(raft).AddSingleton(replicated);
+        }
+        else
+        {
+            consensus = new StandaloneConsensus(store, member.Id);
+            membership = new StandaloneMembership(member);
+        }
+
         var auth = AuthStore.Open(Path.Combine(config.DataDir, "member"), time, TimeSpan.FromSeconds(config.AuthTokenTtl));
         var quota = new Quota(store, config.EffectiveQuotaBytes, member.Id, loggerFactory.CreateLogger<Quota>());
 
         var s = builder.Services;
-        s.AddSingleton(config).AddSingleton(member).AddSingleton(auth).AddSingleton(quota).AddSingleton(new Limits(config.MaxRequestBytes));
+        s.AddSingleton(config).AddSingleton(member).AddSingleton(consensus).AddSingleton(membership).AddSingleton(auth).AddSingleton(quota).AddSingleton(new Limits(config.MaxRequestBytes));
         s.AddSingleton(store).AddSingleton<IKv>(store).AddSingleton<IWatchableKv>(store).AddSingleton<ILeases>(store).AddSingleton<IStoreMaintenance>(store);
         s.AddSingleton<RpcInterceptor>().AddSingleton<EngineMetrics>();
         s.AddGrpc(o =>
@@ -65,9 +86,27 @@ public static class ServerHost
         app.MapGrpcService<ClusterService>();
         app.MapGrpcService<MaintenanceService>();
         app.MapGrpcService<AuthService>();
-        HttpEndpoints.Map(app, store, quota);
+        if (raft is not null)
+        {
+            app.MapGrpcService<PeerService>();
+            // Joins the cluster: replays the Raft log into the engine (entries it already holds are
+            // skipped), then takes part in elections and replication.
+            raft.StartAsync(CancellationToken.None).GetAwaiter().GetResult();
+        }
+
+        HttpEndpoints.Map(app, store, quota, consensus);
 
         var compactor = AutoCompactor.Create(store, config.AutoCompactionMode, config.AutoCompactionRetention, time, loggerFactory.CreateLogger<AutoCompactor>());
+        if (compactor is not null && raft is not null)
+        {
+            compactor.Compact = async (rev, ct) =>
+            {
+                if (raft.IsLeader)
+                {
+                    await consensus.CompactAsync(new Api.CompactionRequest { Revision = rev }, ct);
+                }
+            };
+        }
         var stop = new CancellationTokenSource();
         var compaction = compactor is null ? Task.CompletedTask : Task.Run(() => compactor.RunAsync(stop.Token));
         var log = loggerFactory.CreateLogger("KvCluster.KvServer");
@@ -84,6 +123,12 @@ public static class ServerHost
         {
             stop.Cancel();
             compaction.ContinueWith(_ => { }, TaskScheduler.Default).Wait(TimeSpan.FromSeconds(5));
+            if (consensus is IAsyncDisposable d)
+            {
+                d.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(5));
+            }
+
+            raft?.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(10));
             store.Dispose();
             loggerFactory.Dispose();
         });

@@ -12,6 +12,9 @@ namespace KvCluster.KvServer.Maintenance;
 /// </summary>
 public sealed class AutoCompactor(IKv kv, string mode, TimeSpan period, long revisionsKept, TimeProvider time, ILogger logger)
 {
+    /// <summary>How to compact; by default the engine directly. In a cluster: the leader proposes it through Raft, others skip.</summary>
+    public Func<long, CancellationToken, Task>? Compact { get; set; }
+
     private static readonly TimeSpan RevisionModeInterval = TimeSpan.FromMinutes(5);
 
     /// <summary>Parses the flags; null when auto-compaction is off.</summary>
@@ -100,14 +103,22 @@ public sealed class AutoCompactor(IKv kv, string mode, TimeSpan period, long rev
     {
         try
         {
-            await kv.CompactAsync(revision, physical: false, appliedIndex: 0, ct).ConfigureAwait(false);
+            if (Compact is { } compact)
+            {
+                await compact(revision, ct).ConfigureAwait(false);
+            }
+            else
+            {
+                await kv.CompactAsync(revision, physical: false, appliedIndex: 0, ct).ConfigureAwait(false);
+            }
+
             KvServerLog.AutoCompacted(logger, revision, mode, mode == "revision" ? revisionsKept.ToString(System.Globalization.CultureInfo.InvariantCulture) : period.ToString());
         }
         catch (KvException e) when (e.Code == KvErrorCode.Compacted)
         {
             // A client compacted further meanwhile.
         }
-        catch (KvException e)
+        catch (Exception e) when (e is KvException or Grpc.Core.RpcException)
         {
             KvServerLog.AutoCompactionFailed(logger, revision, e);
         }

@@ -2,23 +2,29 @@ using Grpc.Core;
 using KvCluster.Kv;
 using KvCluster.KvServer.Api;
 using KvCluster.KvServer.Auth;
+using KvCluster.KvServer.Consensus;
 using KvCluster.KvServer.Hosting;
 using KvCluster.KvServer.Maintenance;
 
 namespace KvCluster.KvServer.Rpc;
 
 /// <summary>etcd's KV service: validate → authorize → call the engine → fill the header. Errors are translated by <see cref="RpcInterceptor"/>.</summary>
-public sealed class KvService(IKv kv, LocalMember member, AuthStore auth, Quota quota, Limits limits) : KV.KVBase
+public sealed class KvService(IKv kv, IConsensus consensus, LocalMember member, AuthStore auth, Quota quota, Limits limits) : KV.KVBase
 {
-    public override Task<RangeResponse> Range(RangeRequest request, ServerCallContext context)
+    public override async Task<RangeResponse> Range(RangeRequest request, ServerCallContext context)
     {
         if (auth.Enabled)
         {
             auth.CheckRange(auth.UserOf(context), request.Key.ToByteArray(), request.RangeEnd.ToByteArray());
         }
 
+        if (!request.Serializable)
+        {
+            await consensus.ReadBarrierAsync(context.CancellationToken);
+        }
+
         var r = kv.Range(request.ToEngine());
-        return Task.FromResult(r.ToProto(member.Header(r.Revision)));
+        return r.ToProto(member.Header(r.Revision));
     }
 
     public override async Task<PutResponse> Put(PutRequest request, ServerCallContext context)
@@ -30,7 +36,7 @@ public sealed class KvService(IKv kv, LocalMember member, AuthStore auth, Quota 
         }
 
         quota.CheckWrite(size);
-        var r = await kv.PutAsync(request.ToEngine(), 0, context.CancellationToken);
+        var r = await consensus.PutAsync(request, context.CancellationToken);
         return r.ToProto(member.Header(r.Revision));
     }
 
@@ -42,7 +48,7 @@ public sealed class KvService(IKv kv, LocalMember member, AuthStore auth, Quota 
             auth.CheckDeleteRange(auth.UserOf(context), request.Key.ToByteArray(), request.RangeEnd.ToByteArray());
         }
 
-        var r = await kv.DeleteRangeAsync(request.ToEngine(), 0, context.CancellationToken);
+        var r = await consensus.DeleteRangeAsync(request, context.CancellationToken);
         return r.ToProto(member.Header(r.Revision));
     }
 
@@ -55,14 +61,14 @@ public sealed class KvService(IKv kv, LocalMember member, AuthStore auth, Quota 
             quota.CheckWrite(size);
         }
 
-        var r = await kv.TxnAsync(request.ToEngine(), 0, context.CancellationToken);
+        var r = await consensus.TxnAsync(request, context.CancellationToken);
         return r.ToProto(member.Header(r.Revision));
     }
 
     public override async Task<CompactionResponse> Compact(CompactionRequest request, ServerCallContext context)
     {
         auth.CheckAdmin(auth.UserOf(context));
-        var r = await kv.CompactAsync(request.Revision, request.Physical, 0, context.CancellationToken);
+        var r = await consensus.CompactAsync(request, context.CancellationToken);
         return new CompactionResponse { Header = member.Header(r.Revision) };
     }
 

@@ -2,13 +2,14 @@ using Grpc.Core;
 using KvCluster.Kv;
 using KvCluster.KvServer.Api;
 using KvCluster.KvServer.Auth;
+using KvCluster.KvServer.Consensus;
 using KvCluster.KvServer.Hosting;
 using KvCluster.KvServer.Maintenance;
 
 namespace KvCluster.KvServer.Rpc;
 
 /// <summary>etcd's Lease service. Keep-alives are a stream: each request renews one lease and is answered in order.</summary>
-public sealed class LeaseService(ILeases leases, IKv kv, LocalMember member, AuthStore auth, Quota quota) : Lease.LeaseBase
+public sealed class LeaseService(ILeases leases, IConsensus consensus, IKv kv, LocalMember member, AuthStore auth, Quota quota) : Lease.LeaseBase
 {
     private static readonly Comparer<byte[]> KeyOrder = Comparer<byte[]>.Create(static (a, b) => a.AsSpan().SequenceCompareTo(b));
 
@@ -16,14 +17,14 @@ public sealed class LeaseService(ILeases leases, IKv kv, LocalMember member, Aut
     {
         auth.UserOf(context);
         quota.CheckWrite(request.CalculateSize());
-        var g = await leases.LeaseGrantAsync(request.ID, request.TTL, 0, context.CancellationToken);
+        var g = await consensus.LeaseGrantAsync(request, context.CancellationToken);
         return new LeaseGrantResponse { Header = member.Header(g.Revision), ID = g.Id, TTL = g.Ttl };
     }
 
     public override async Task<LeaseRevokeResponse> LeaseRevoke(LeaseRevokeRequest request, ServerCallContext context)
     {
         CheckRevoke(auth.UserOf(context), request.ID);
-        long rev = await leases.LeaseRevokeAsync(request.ID, 0, context.CancellationToken);
+        long rev = await consensus.LeaseRevokeAsync(request.ID, context.CancellationToken);
         return new LeaseRevokeResponse { Header = member.Header(rev) };
     }
 
@@ -35,7 +36,7 @@ public sealed class LeaseService(ILeases leases, IKv kv, LocalMember member, Aut
             long ttl;
             try
             {
-                ttl = leases.LeaseKeepAlive(request.ID);
+                ttl = await consensus.LeaseKeepAliveAsync(request.ID, context.CancellationToken);
             }
             catch (KvException e) when (e.Code == KvErrorCode.LeaseNotFound)
             {
@@ -47,13 +48,13 @@ public sealed class LeaseService(ILeases leases, IKv kv, LocalMember member, Aut
         }
     }
 
-    public override Task<LeaseTimeToLiveResponse> LeaseTimeToLive(LeaseTimeToLiveRequest request, ServerCallContext context)
+    public override async Task<LeaseTimeToLiveResponse> LeaseTimeToLive(LeaseTimeToLiveRequest request, ServerCallContext context)
     {
         auth.UserOf(context);
         var response = new LeaseTimeToLiveResponse { Header = member.Header(kv.Revision), ID = request.ID };
         try
         {
-            var s = leases.LeaseTimeToLive(request.ID, request.Keys);
+            var s = await consensus.LeaseTimeToLiveAsync(request.ID, request.Keys, context.CancellationToken);
             response.TTL = s.Ttl;
             response.GrantedTTL = s.GrantedTtl;
             foreach (var key in s.Keys.Order(KeyOrder))
@@ -67,7 +68,7 @@ public sealed class LeaseService(ILeases leases, IKv kv, LocalMember member, Aut
             response.TTL = -1;
         }
 
-        return Task.FromResult(response);
+        return response;
     }
 
     public override Task<LeaseLeasesResponse> LeaseLeases(LeaseLeasesRequest request, ServerCallContext context)

@@ -3,6 +3,7 @@ using Grpc.Core;
 using KvCluster.Kv;
 using KvCluster.KvServer.Api;
 using KvCluster.KvServer.Auth;
+using KvCluster.KvServer.Consensus;
 using KvCluster.KvServer.Hosting;
 using KvCluster.KvServer.Maintenance;
 using Microsoft.Extensions.Logging;
@@ -10,7 +11,7 @@ using Microsoft.Extensions.Logging;
 namespace KvCluster.KvServer.Rpc;
 
 /// <summary>etcd's Maintenance service: status, alarms, hashes, defragment and snapshots.</summary>
-public sealed class MaintenanceService(IKv kv, IStoreMaintenance store, LocalMember member, AuthStore auth, Quota quota, ILogger<MaintenanceService> logger)
+public sealed class MaintenanceService(IKv kv, IStoreMaintenance store, IConsensus consensus, IMembership members, LocalMember member, AuthStore auth, Quota quota, ILogger<MaintenanceService> logger)
     : Api.Maintenance.MaintenanceBase
 {
     /// <summary>The etcd version we speak; clients enable 3.5 features (e.g. watch progress with id -1) from it.</summary>
@@ -59,17 +60,17 @@ public sealed class MaintenanceService(IKv kv, IStoreMaintenance store, LocalMem
     public override Task<StatusResponse> Status(StatusRequest request, ServerCallContext context)
     {
         long rev = kv.Revision;
+        var status = consensus.Status;
         var response = new StatusResponse
         {
             Header = member.Header(rev),
             Version = EtcdVersion,
             DbSize = quota.DbSize(),
             DbSizeInUse = store.RecordLogBytes,
-            Leader = member.Id,
-            // Without Raft each write is one applied entry: the revision counts them.
-            RaftIndex = (ulong)rev,
-            RaftTerm = member.Term,
-            RaftAppliedIndex = (ulong)rev,
+            Leader = status.Leader,
+            RaftIndex = (ulong)status.CommitIndex,
+            RaftTerm = status.Term,
+            RaftAppliedIndex = (ulong)status.AppliedIndex,
             IsLearner = false,
         };
         foreach (var a in quota.Active())
@@ -142,12 +143,19 @@ public sealed class MaintenanceService(IKv kv, IStoreMaintenance store, LocalMem
         }
     }
 
-    public override Task<MoveLeaderResponse> MoveLeader(MoveLeaderRequest request, ServerCallContext context)
+    /// <summary>Handing leadership to another member is not implemented yet: that answers Unimplemented.</summary>
+    public override async Task<MoveLeaderResponse> MoveLeader(MoveLeaderRequest request, ServerCallContext context)
     {
         auth.CheckAdmin(auth.UserOf(context));
-        return request.TargetID == member.Id
-            ? Task.FromResult(new MoveLeaderResponse { Header = member.Header(kv.Revision) })
-            : throw new RpcException(new Status(StatusCode.FailedPrecondition, "etcdserver: bad leader transferee"));
+        if (request.TargetID == consensus.Status.Leader)
+        {
+            return new MoveLeaderResponse { Header = member.Header(kv.Revision) };
+        }
+
+        bool known = (await members.ListAsync(context.CancellationToken)).Any(m => m.ID == request.TargetID);
+        throw known
+            ? RpcErrors.Unimplemented("MoveLeader")
+            : new RpcException(new Status(StatusCode.FailedPrecondition, "etcdserver: bad leader transferee"));
     }
 
     public override Task<DowngradeResponse> Downgrade(DowngradeRequest request, ServerCallContext context) =>

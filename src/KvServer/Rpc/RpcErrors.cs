@@ -21,7 +21,7 @@ public static class RpcErrors
     public static RpcException MemberNotFound() => new(new Status(StatusCode.NotFound, "etcdserver: member not found"));
 
     public static RpcException Unimplemented(string what) =>
-        new(new Status(StatusCode.Unimplemented, $"etcdserver: {what} is not supported by this server (single member, no Raft yet)"));
+        new(new Status(StatusCode.Unimplemented, $"etcdserver: {what} is not supported by this server yet"));
 
     /// <summary>
     /// A body that does not parse: grpc-go (so etcd) answers Internal with this text, ending in the Go

@@ -1,0 +1,66 @@
+using Grpc.Core;
+using KvCluster.Kv;
+using KvCluster.KvServer.Hosting;
+using KvCluster.KvServer.Raft.Wire;
+
+namespace KvCluster.KvServer.Raft;
+
+/// <summary>
+/// What followers ask of the leader: append an entry, renew a lease, tell a lease's remaining TTL.
+/// A member that is not the leader answers <see cref="NotLeader"/>, and the follower retries with
+/// the new leader.
+/// </summary>
+public sealed class PeerService(RaftNode node, RaftConsensus consensus, IKv kv, LocalMember member) : Peer.PeerBase
+{
+    public const string NotLeader = "kvcluster: not the leader";
+
+    public override async Task<ProposeResponse> Propose(InternalRequest request, ServerCallContext context)
+    {
+        RequireLeader();
+        await consensus.AppendAsync(request, context.CancellationToken);
+        return new ProposeResponse { Index = (ulong)node.Log.LastAppliedIndex };
+    }
+
+    public override async Task<Api.LeaseKeepAliveResponse> LeaseRenew(Api.LeaseKeepAliveRequest request, ServerCallContext context)
+    {
+        RequireLeader();
+        long ttl;
+        try
+        {
+            ttl = await consensus.LeaseKeepAliveAsync(request.ID, context.CancellationToken);
+        }
+        catch (KvException e) when (e.Code == KvErrorCode.LeaseNotFound)
+        {
+            ttl = 0;
+        }
+
+        return new Api.LeaseKeepAliveResponse { Header = member.Header(kv.Revision), ID = request.ID, TTL = ttl };
+    }
+
+    public override async Task<Api.LeaseTimeToLiveResponse> LeaseTimeToLive(Api.LeaseTimeToLiveRequest request, ServerCallContext context)
+    {
+        RequireLeader();
+        var response = new Api.LeaseTimeToLiveResponse { Header = member.Header(kv.Revision), ID = request.ID };
+        try
+        {
+            var s = await consensus.LeaseTimeToLiveAsync(request.ID, request.Keys, context.CancellationToken);
+            response.TTL = s.Ttl;
+            response.GrantedTTL = s.GrantedTtl;
+            response.Keys.AddRange(s.Keys.Select(Google.Protobuf.ByteString.CopyFrom));
+        }
+        catch (KvException e) when (e.Code == KvErrorCode.LeaseNotFound)
+        {
+            response.TTL = -1;
+        }
+
+        return response;
+    }
+
+    private void RequireLeader()
+    {
+        if (!node.IsLeader)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, NotLeader));
+        }
+    }
+}
