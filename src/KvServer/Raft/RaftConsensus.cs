@@ -281,7 +281,7 @@ public sealed class RaftConsensus : IConsensus, IAsyncDisposable
             // The caller's own cancellation is reported by the gRPC layer; ours is a timeout.
             throw _node.Cluster.Leader is null ? NoLeader() : new RpcException(new Status(StatusCode.Unavailable, "etcdserver: request timed out"));
         }
-        catch (QuorumUnreachableException)
+        catch (Exception e) when (e is QuorumUnreachableException or NotLeaderException)
         {
             throw NoLeader();
         }

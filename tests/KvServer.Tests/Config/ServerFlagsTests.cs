@@ -88,11 +88,13 @@ public sealed class ServerFlagsTests
     }
 
     [Fact]
-    public void MoreThanOneMemberIsRefusedUntilRaftExists()
+    public void OtherMembersOrJoiningMakeAMemberReplicateThroughRaft()
     {
-        var e = Assert.Throws<FormatException>(() => Bind(["--name", "a", "--initial-cluster", "a=http://127.0.0.1:1,b=http://127.0.0.1:2,c=http://127.0.0.1:3"]));
-        Assert.Contains("lists 3 members (a, b, c)", e.Message);
-        Assert.Contains("Raft replication is not implemented yet", e.Message);
+        Assert.True(Bind(["--name", "a", "--initial-cluster", "a=http://127.0.0.1:1,b=http://127.0.0.1:2,c=http://127.0.0.1:3"]).Clustered);
+        Assert.True(Bind(["--name", "a", "--initial-cluster", "a=http://127.0.0.1:1", "--initial-cluster-state", "existing"]).Clustered);
+        // One member listed under two peer URLs is still one member.
+        Assert.False(Bind(["--name", "a", "--initial-cluster", "a=http://127.0.0.1:1,a=http://127.0.0.1:2"]).Clustered);
+        Assert.False(Bind([]).Clustered);
     }
 
     [Fact]

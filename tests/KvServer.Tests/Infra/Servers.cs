@@ -38,8 +38,25 @@ public abstract class ServerProcess : IAsyncDisposable
     /// <summary>Starts the server and waits (at most 60 s) until /health answers.</summary>
     public async Task StartAsync(params string[] extraFlags)
     {
+        Launch(extraFlags);
+        await WaitHealthyAsync();
+    }
+
+    /// <summary>Starts the process without waiting: members of a cluster become healthy only together.</summary>
+    public void Launch(params string[] extraFlags)
+    {
         var (file, args) = Command(extraFlags);
         (_process, _output) = Processes.Start(file, args);
+    }
+
+    /// <summary>Waits (at most 60 s) until /health answers 200 (for a cluster member: it sees a leader).</summary>
+    public async Task WaitHealthyAsync()
+    {
+        if (_process is null)
+        {
+            throw new InvalidOperationException($"{Kind} is not running");
+        }
+
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (DateTime.UtcNow < deadline)

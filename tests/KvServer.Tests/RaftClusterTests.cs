@@ -1,0 +1,239 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Google.Protobuf;
+using Grpc.Core;
+using KvCluster.KvServer.Api;
+using KvCluster.KvServer.Tests.Infra;
+using Xunit.Abstractions;
+
+namespace KvCluster.KvServer.Tests;
+
+/// <summary>
+/// Three kvserver members replicating through Raft, each a separate OS process on 127.0.0.1
+/// (heartbeat 50 ms, election timeout 500 ms): election, replication to every member, fail-over,
+/// catch-up after restart, no acknowledged write lost when all are killed, and a member cut off
+/// from its peers.
+/// </summary>
+public sealed class RaftClusterTests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan LeaderTimeout = TimeSpan.FromSeconds(20);
+
+    [Fact]
+    public async Task WritesToAnyMemberReachEveryMember_LeaderFailsOver_AndARestartedMemberCatchesUp()
+    {
+        await using var c = await TestCluster.StartAsync(3);
+        int leader = await c.WaitForLeaderAsync(LeaderTimeout);
+
+        var statuses = await Task.WhenAll(Enumerable.Range(0, 3).Select(i => c.Maintenance(i).StatusAsync(new StatusRequest()).ResponseAsync));
+        Assert.Equal(3, statuses.Select(s => s.Header.MemberId).Distinct().Count());
+        Assert.Single(statuses.Select(s => s.Header.ClusterId).Distinct());
+        Assert.All(statuses, s => Assert.True(s.RaftTerm >= 1 && s.Header.RaftTerm == s.RaftTerm));
+
+        // Writes through every member, followers included.
+        for (int i = 0; i < 30; i++)
+        {
+            var put = await c.Kv(i % 3).PutAsync(Put($"k/{i:D2}", $"v{i}"));
+            Assert.True(put.Header.Revision >= i + 2);
+        }
+
+        // Every member serves all of them, linearizably, right away.
+        foreach (int i in Enumerable.Range(0, 3))
+        {
+            var r = await c.Kv(i).RangeAsync(Prefix("k/"));
+            Assert.Equal(30, r.Count);
+            Assert.Equal("v29", r.Kvs[^1].Value.ToStringUtf8());
+        }
+
+        // Kill the leader: the other two elect a new one, and writes resume through either.
+        var sw = Stopwatch.StartNew();
+        c.Members[leader].Kill();
+        int next = await c.WaitForLeaderAsync(LeaderTimeout, leader);
+        var failover = sw.Elapsed;
+        output.WriteLine($"new leader m{next} agreed {failover.TotalMilliseconds:F0} ms after killing m{leader}");
+        Assert.NotEqual(leader, next);
+        Assert.True(failover < TimeSpan.FromSeconds(5), $"fail-over took {failover}");
+        int follower = Enumerable.Range(0, 3).Single(i => i != leader && i != next);
+        await c.Kv(follower).PutAsync(Put("after/1", "x"));
+        await c.Kv(next).PutAsync(Put("after/2", "y"));
+
+        // The old leader restarts on its data dir and catches up.
+        await c.RestartAsync(leader);
+        var ok = await EventuallyAsync(async () => (await c.Kv(leader).RangeAsync(Prefix("after/"))).Count == 2);
+        Assert.True(ok, "the restarted member did not catch up");
+        await AssertSameHashAsync(c);
+    }
+
+    [Fact]
+    public async Task KillingEveryMemberDuringWritesLosesNoAcknowledgedWrite()
+    {
+        await using var c = await TestCluster.StartAsync(3);
+        await c.WaitForLeaderAsync(LeaderTimeout);
+        var acked = new ConcurrentDictionary<string, string>();
+        using var stop = new CancellationTokenSource();
+        var writers = Enumerable.Range(0, 12).Select(w => Task.Run(async () =>
+        {
+            var kv = c.Kv(w % 3);
+            for (int i = 0; !stop.IsCancellationRequested && i < 100_000; i++)
+            {
+                string key = $"crash/{w:D2}/{i % 200:D3}";
+                try
+                {
+                    await kv.PutAsync(Put(key, $"{w}-{i}"));
+                    acked[key] = $"{w}-{i}";
+                }
+                catch (RpcException)
+                {
+                    return;
+                }
+            }
+        })).ToArray();
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        foreach (var m in c.Members)
+        {
+            m.Kill();
+        }
+
+        stop.Cancel();
+        await Task.WhenAll(writers);
+        output.WriteLine($"{acked.Count} keys acknowledged before the kill");
+        Assert.True(acked.Count > 50, $"only {acked.Count} writes acknowledged");
+
+        foreach (var m in c.Members)
+        {
+            m.Launch();
+        }
+
+        await Task.WhenAll(c.Members.Select(m => m.WaitHealthyAsync()));
+        await c.WaitForLeaderAsync(LeaderTimeout);
+        foreach (int i in Enumerable.Range(0, 3))
+        {
+            var r = await c.Kv(i).RangeAsync(Prefix("crash/"));
+            var found = r.Kvs.ToDictionary(kv => kv.Key.ToStringUtf8(), kv => kv.Value.ToStringUtf8());
+            var lost = acked.Where(a => !found.TryGetValue(a.Key, out var v) || !Later(v, a.Value)).Select(a => a.Key).ToList();
+            Assert.True(lost.Count == 0, $"member m{i}: {lost.Count} acknowledged writes lost, e.g. {string.Join(", ", lost.Take(5))}");
+        }
+
+        await AssertSameHashAsync(c);
+    }
+
+    [Fact]
+    public async Task AMemberCutOffFromItsPeersNeitherWritesNorReadsLinearizably_AndConvergesWhenHealed()
+    {
+        await using var c = await TestCluster.StartAsync(3, proxied: true);
+        int leader = await c.WaitForLeaderAsync(LeaderTimeout);
+        await c.Kv(leader).PutAsync(Put("before", "1"));
+
+        // Cut off the leader itself: it must not acknowledge anything on its own.
+        c.Isolate(leader);
+        output.WriteLine($"cut m{leader}; peer connections so far: {c.Links()}");
+        var sw = Stopwatch.StartNew();
+        var put = await Assert.ThrowsAsync<RpcException>(async () => await c.Kv(leader).PutAsync(Put("lost", "x"), deadline: DateTime.UtcNow.AddSeconds(20)));
+        output.WriteLine($"put on the isolated member failed after {sw.ElapsedMilliseconds} ms: {put.Status}");
+        Assert.True(put.StatusCode == StatusCode.Unavailable, $"put on the isolated member: {put.Status}");
+        Assert.Contains(put.Status.Detail, new[] { "etcdserver: request timed out", "etcdserver: no leader" });
+        var read = await Assert.ThrowsAsync<RpcException>(async () => await c.Kv(leader).RangeAsync(new RangeRequest { Key = Bytes("before") }, deadline: DateTime.UtcNow.AddSeconds(20)));
+        Assert.True(read.StatusCode == StatusCode.Unavailable, $"linearizable read on the isolated member: {read.Status}");
+        // A serializable read is still served from its own state.
+        var local = await c.Kv(leader).RangeAsync(new RangeRequest { Key = Bytes("before"), Serializable = true });
+        Assert.True(local.Count == 1, "a serializable read on the isolated member found nothing");
+
+        // The majority goes on without it.
+        int next = await c.WaitForLeaderAsync(LeaderTimeout, leader);
+        Assert.NotEqual(leader, next);
+        await c.Kv(next).PutAsync(Put("during", "2"));
+
+        c.Heal();
+        var ok = await EventuallyAsync(async () =>
+        {
+            var r = await c.Kv(leader).RangeAsync(new RangeRequest { Key = Bytes("during"), Serializable = true });
+            return r.Count == 1;
+        });
+        Assert.True(ok, "the healed member did not converge");
+        var lost = await c.Kv(next).RangeAsync(new RangeRequest { Key = Bytes("lost") });
+        Assert.True(lost.Count == 0, "a write the isolated member refused was committed later");
+        await c.WaitForLeaderAsync(LeaderTimeout);
+        await AssertSameHashAsync(c);
+    }
+
+    [Fact]
+    public async Task LeasesAreKeptAliveThroughAFollowerAndExpireOnlyWhenNotRenewed()
+    {
+        await using var c = await TestCluster.StartAsync(3);
+        int leader = await c.WaitForLeaderAsync(LeaderTimeout);
+        int follower = (leader + 1) % 3;
+        var lease = new Lease.LeaseClient(c.Channel(follower));
+        var grant = await lease.LeaseGrantAsync(new LeaseGrantRequest { TTL = 2 });
+        await c.Kv(follower).PutAsync(new PutRequest { Key = Bytes("leased"), Value = Bytes("v"), Lease = grant.ID });
+
+        // Keep-alives sent to a follower renew the lease on the leader.
+        using (var keepAlive = lease.LeaseKeepAlive())
+        {
+            for (int i = 0; i < 8; i++)
+            {
+                await keepAlive.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = grant.ID });
+                Assert.True(await keepAlive.ResponseStream.MoveNext(CancellationToken.None));
+                Assert.Equal(2, keepAlive.ResponseStream.Current.TTL);
+                await Task.Delay(500);
+            }
+
+            await keepAlive.RequestStream.CompleteAsync();
+        }
+
+        Assert.Equal(1, (await c.Kv(leader).RangeAsync(new RangeRequest { Key = Bytes("leased") })).Count);
+        var ttl = await lease.LeaseTimeToLiveAsync(new LeaseTimeToLiveRequest { ID = grant.ID });
+        Assert.InRange(ttl.TTL, 0, 2);
+
+        // Not renewed: the leader revokes it through the log, and every member deletes the key.
+        var gone = await EventuallyAsync(async () =>
+            (await Task.WhenAll(Enumerable.Range(0, 3).Select(i => c.Kv(i).RangeAsync(new RangeRequest { Key = Bytes("leased"), Serializable = true }).ResponseAsync))).All(r => r.Count == 0));
+        Assert.True(gone, "the expired lease's key is still there");
+        Assert.Equal(-1, (await lease.LeaseTimeToLiveAsync(new LeaseTimeToLiveRequest { ID = grant.ID })).TTL);
+    }
+
+    private static async Task AssertSameHashAsync(TestCluster c)
+    {
+        // Wait for every member to apply the same revision, then compare hashes at it.
+        long rev = 0;
+        var same = await EventuallyAsync(async () =>
+        {
+            var revs = await Task.WhenAll(Enumerable.Range(0, c.Members.Count).Select(async i => (await c.Kv(i).RangeAsync(new RangeRequest { Key = Bytes("x"), Serializable = true })).Header.Revision));
+            rev = revs[0];
+            return revs.All(r => r == revs[0]);
+        });
+        Assert.True(same, "members did not reach the same revision");
+        var hashes = await Task.WhenAll(Enumerable.Range(0, c.Members.Count).Select(async i => (await c.Maintenance(i).HashKVAsync(new HashKVRequest { Revision = rev })).Hash));
+        Assert.True(hashes.All(h => h == hashes[0]), $"HashKV at {rev} differs: {string.Join(", ", hashes)}");
+    }
+
+    private static async Task<bool> EventuallyAsync(Func<Task<bool>> check)
+    {
+        var sw = Stopwatch.StartNew();
+        while (sw.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            try
+            {
+                if (await check())
+                {
+                    return true;
+                }
+            }
+            catch (RpcException)
+            {
+                // Not serving yet.
+            }
+
+            await Task.Delay(100);
+        }
+
+        return false;
+    }
+
+    private static bool Later(string found, string acked) =>
+        found == acked || (found.Split('-')[0] == acked.Split('-')[0] && int.Parse(found.Split('-')[1]) >= int.Parse(acked.Split('-')[1]));
+
+    private static ByteString Bytes(string s) => ByteString.CopyFromUtf8(s);
+
+    private static PutRequest Put(string k, string v) => new() { Key = Bytes(k), Value = Bytes(v) };
+
+    private static RangeRequest Prefix(string p) => new() { Key = Bytes(p), RangeEnd = Bytes(p[..^1] + (char)(p[^1] + 1)) };
+}
