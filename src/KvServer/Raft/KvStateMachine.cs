@@ -9,13 +9,18 @@ namespace KvCluster.KvServer.Raft;
 
 /// <summary>
 /// The Raft state machine: applies committed entries, in log order, to the local engine. Each entry
-/// is one client request (see raft.proto); its engine write is started here, in order, and becomes
-/// visible once the engine's own WAL has made it durable. The member that proposed the entry hands
-/// the outcome to its waiting client. Entries at or below the engine's persisted applied index were
-/// applied before a restart and are skipped, so replaying the log after a crash applies each entry once.
+/// is a batch of client requests (see raft.proto); each request's engine write is started here, in
+/// order, and becomes visible once the engine's own WAL has made it durable. The member that
+/// proposed a request hands the outcome to its waiting client. Each request has a position, entry
+/// index × <see cref="MaxBatch"/> + its place in the batch, which the engine persists with its write
+/// as its applied index: requests at or below it were applied before a restart and are skipped, so
+/// replaying the log after a crash applies each request exactly once, even from a half-applied batch.
 /// </summary>
 public sealed class KvStateMachine(MvccStore store, ulong self) : IStateMachine
 {
+    /// <summary>Requests per log entry at most.</summary>
+    public const int MaxBatch = 4096;
+
     private readonly ConcurrentDictionary<ulong, TaskCompletionSource<Task<object>>> _waiters = new();
     private Task<object> _last = Task.FromResult<object>(0L);
 
@@ -37,9 +42,19 @@ public sealed class KvStateMachine(MvccStore store, ulong self) : IStateMachine
 
     public void Forget(ulong id) => _waiters.TryRemove(id, out _);
 
+    /// <summary>A request that could not be proposed: its client gets <paramref name="e"/>.</summary>
+    public void Fail(ulong id, Exception e)
+    {
+        if (_waiters.TryRemove(id, out var w))
+        {
+            w.TrySetException(e);
+        }
+    }
+
     public async ValueTask<long> ApplyAsync(LogEntry entry, CancellationToken token)
     {
-        if (entry.IsConfiguration || entry.Index <= store.AppliedIndex)
+        long first = entry.Index * MaxBatch;
+        if (entry.IsConfiguration || first + MaxBatch - 1 <= store.AppliedIndex)
         {
             return entry.Index;
         }
@@ -49,41 +64,51 @@ public sealed class KvStateMachine(MvccStore store, ulong self) : IStateMachine
             throw new NotSupportedException("this member cannot install a Raft snapshot: snapshots are not implemented yet");
         }
 
-        var request = await ReadAsync(entry, token).ConfigureAwait(false);
-        if (request is null)
+        var batch = await ReadAsync(entry, token).ConfigureAwait(false);
+        if (batch is null)
         {
             // A new leader's empty entry for its term.
             return entry.Index;
         }
 
-        Task<object> applied;
-        if (request.OpCase == InternalRequest.OpOneofCase.Compaction)
+        for (int i = 0; i < batch.Requests.Count; i++)
         {
-            // The engine compacts on the caller's thread: let every earlier write land first, and
-            // finish before any later one starts, so every member compacts at the same point.
-            await _last.ConfigureAwait(false);
-            applied = Start(request, entry.Index);
-            await applied.ConfigureAwait(false);
-        }
-        else
-        {
-            applied = Start(request, entry.Index);
-        }
+            var request = batch.Requests[i];
+            long position = first + i;
+            if (position <= store.AppliedIndex)
+            {
+                continue;
+            }
 
-        Volatile.Write(ref _last, applied);
-        if (request.Origin == self && _waiters.TryRemove(request.Id, out var waiter))
-        {
-            waiter.TrySetResult(applied);
+            Task<object> applied;
+            if (request.OpCase == InternalRequest.OpOneofCase.Compaction)
+            {
+                // The engine compacts on the caller's thread: let every earlier write land first, and
+                // finish before any later one starts, so every member compacts at the same point.
+                await _last.ConfigureAwait(false);
+                applied = Start(request, position);
+                await applied.ConfigureAwait(false);
+            }
+            else
+            {
+                applied = Start(request, position);
+            }
+
+            Volatile.Write(ref _last, applied);
+            if (request.Origin == self && _waiters.TryRemove(request.Id, out var waiter))
+            {
+                waiter.TrySetResult(applied);
+            }
         }
 
         return entry.Index;
     }
 
-    private static async ValueTask<InternalRequest?> ReadAsync(LogEntry entry, CancellationToken token)
+    private static async ValueTask<InternalBatch?> ReadAsync(LogEntry entry, CancellationToken token)
     {
         if (entry.TryGetPayload(out ReadOnlySequence<byte> payload))
         {
-            return payload.IsEmpty ? null : InternalRequest.Parser.ParseFrom(payload);
+            return payload.IsEmpty ? null : InternalBatch.Parser.ParseFrom(payload);
         }
 
         using var buffer = new MemoryStream();
@@ -92,7 +117,7 @@ public sealed class KvStateMachine(MvccStore store, ulong self) : IStateMachine
             await buffer.WriteAsync(part, token).ConfigureAwait(false);
         }
 
-        return buffer.Length == 0 ? null : InternalRequest.Parser.ParseFrom(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
+        return buffer.Length == 0 ? null : InternalBatch.Parser.ParseFrom(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
     }
 
     /// <summary>Starts the engine write (synchronously enqueued, so in log order); the task ends once it is durable.</summary>

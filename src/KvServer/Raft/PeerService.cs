@@ -14,7 +14,7 @@ public sealed class PeerService(RaftNode node, RaftConsensus consensus, IKv kv, 
 {
     public const string NotLeader = "kvcluster: not the leader";
 
-    public override async Task<ProposeResponse> Propose(InternalRequest request, ServerCallContext context)
+    public override async Task<ProposeResponse> Propose(InternalBatch request, ServerCallContext context)
     {
         RequireLeader();
         await consensus.AppendAsync(request, context.CancellationToken);

@@ -1,4 +1,5 @@
 using System.Runtime.ExceptionServices;
+using System.Threading.Channels;
 using DotNext.Net.Cluster.Consensus.Raft;
 using Google.Protobuf;
 using Grpc.Core;
@@ -28,7 +29,12 @@ public sealed class RaftConsensus : IConsensus, IAsyncDisposable
     private readonly TimeSpan _requestTimeout;
     private readonly TimeSpan _electionTimeout;
     private readonly CancellationTokenSource _stop = new();
+    /// <summary>Batches appended (or forwarded) at once, each waiting for its commit.</summary>
+    private const int MaxInflightBatches = 4;
+
     private readonly Task _leaseLoop;
+    private readonly Task _proposeLoop;
+    private readonly Channel<InternalRequest> _proposals = Channel.CreateUnbounded<InternalRequest>(new UnboundedChannelOptions { SingleReader = true });
     private readonly object _readLock = new();
     private readonly HashSet<long> _revoking = [];
     private TaskCompletionSource? _nextRead;
@@ -47,6 +53,7 @@ public sealed class RaftConsensus : IConsensus, IAsyncDisposable
         store.Lessor.Demote();
         node.Cluster.LeaderChanged += OnLeaderChanged;
         _leaseLoop = Task.Run(() => ExpireLeasesAsync(_stop.Token));
+        _proposeLoop = Task.Run(() => ProposeLoopAsync(_stop.Token));
     }
 
     public ConsensusStatus Status => new(_node.LeaderId, _node.Term, _node.Log.LastCommittedEntryIndex, _node.Log.LastAppliedIndex);
@@ -186,9 +193,9 @@ public sealed class RaftConsensus : IConsensus, IAsyncDisposable
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct, _stop.Token);
             timeout.CancelAfter(_requestTimeout);
+            _proposals.Writer.TryWrite(request);
             object result = await WithErrorsAsync(async t =>
             {
-                await SubmitAsync(request, t).ConfigureAwait(false);
                 var outcome = await applied.WaitAsync(t).ConfigureAwait(false);
                 return await outcome.ConfigureAwait(false);
             }, timeout.Token).ConfigureAwait(false);
@@ -205,10 +212,61 @@ public sealed class RaftConsensus : IConsensus, IAsyncDisposable
         }
     }
 
-    /// <summary>Appends on the leader (here, or through its Peer service); retried while leadership moves.</summary>
-    private async Task SubmitAsync(InternalRequest request, CancellationToken ct)
+    /// <summary>
+    /// Group commit: every request queued while earlier batches are in flight goes into the next log
+    /// entry (up to <see cref="KvStateMachine.MaxBatch"/>), with a few batches in flight at once.
+    /// </summary>
+    private async Task ProposeLoopAsync(CancellationToken ct)
     {
-        byte[] payload = request.ToByteArray();
+        var reader = _proposals.Reader;
+        using var inflight = new SemaphoreSlim(MaxInflightBatches);
+        var running = new List<Task>();
+        while (await reader.WaitToReadAsync(ct).ConfigureAwait(false))
+        {
+            await inflight.WaitAsync(ct).ConfigureAwait(false);
+            var batch = new InternalBatch();
+            while (batch.Requests.Count < KvStateMachine.MaxBatch && reader.TryRead(out var r))
+            {
+                batch.Requests.Add(r);
+            }
+
+            if (batch.Requests.Count == 0)
+            {
+                inflight.Release();
+                continue;
+            }
+
+            running.RemoveAll(t => t.IsCompleted);
+            running.Add(SubmitBatchAsync(batch, inflight));
+        }
+
+        await Task.WhenAll(running).ConfigureAwait(false);
+    }
+
+    private async Task SubmitBatchAsync(InternalBatch batch, SemaphoreSlim inflight)
+    {
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+            timeout.CancelAfter(_requestTimeout);
+            await WithErrorsAsync(t => SubmitAsync(batch, t), timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            foreach (var r in batch.Requests)
+            {
+                _node.StateMachine.Fail(r.Id, e);
+            }
+        }
+        finally
+        {
+            inflight.Release();
+        }
+    }
+
+    /// <summary>Appends on the leader (here, or through its Peer service); retried while leadership moves.</summary>
+    private async Task SubmitAsync(InternalBatch batch, CancellationToken ct)
+    {
         while (true)
         {
             var leader = await LeaderAsync(ct).ConfigureAwait(false);
@@ -216,7 +274,7 @@ public sealed class RaftConsensus : IConsensus, IAsyncDisposable
             {
                 try
                 {
-                    await _node.Cluster.ReplicateAsync(payload, context: null, ct).ConfigureAwait(false);
+                    await AppendAsync(batch, ct).ConfigureAwait(false);
                     return;
                 }
                 catch (NotLeaderException)
@@ -229,7 +287,7 @@ public sealed class RaftConsensus : IConsensus, IAsyncDisposable
             try
             {
                 var peer = await _node.PeerAsync(leader, ct).ConfigureAwait(false);
-                await peer.ProposeAsync(request, cancellationToken: ct).ConfigureAwait(false);
+                await peer.ProposeAsync(batch, cancellationToken: ct).ConfigureAwait(false);
                 return;
             }
             catch (RpcException e) when (e.StatusCode == StatusCode.FailedPrecondition && e.Status.Detail == PeerService.NotLeader)
@@ -246,9 +304,9 @@ public sealed class RaftConsensus : IConsensus, IAsyncDisposable
     }
 
     /// <summary>Appends on this member, the leader; returns once committed and applied here.</summary>
-    internal async Task AppendAsync(InternalRequest request, CancellationToken ct)
+    internal async Task AppendAsync(InternalBatch batch, CancellationToken ct)
     {
-        byte[] payload = request.ToByteArray();
+        byte[] payload = batch.ToByteArray();
         await _node.Cluster.ReplicateAsync(payload, context: null, ct).ConfigureAwait(false);
     }
 
@@ -363,12 +421,15 @@ public sealed class RaftConsensus : IConsensus, IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync().ConfigureAwait(false);
-        try
+        foreach (var loop in new[] { _leaseLoop, _proposeLoop })
         {
-            await _leaseLoop.ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
+            try
+            {
+                await loop.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
         }
 
         _stop.Dispose();

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# 3-member etcd 3.4.23 vs 3-member kvserver on 127.0.0.1 (fsync on for both, fresh data dirs), the
+# same kvbench load against each, alternating (etcd, kvserver, etcd, kvserver, ...). Writes a table.
+#   bench/cluster-compare.sh [rounds (default 3)] [kvbench args (default: put, 100 conns, 500 clients)]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=${1:-3}
+load=${2:-"put --conns 100 --clients 500 --total 60000 --key-size 8 --val-size 256 --key-space-size 100000"}
+command -v etcd >/dev/null || { apt-get update -qq && apt-get install -y -qq etcd-server etcd-client >/dev/null; }
+dotnet build src/KvServer -c Release -v quiet -nologo >/dev/null
+dotnet build bench/KvBench -c Release -v quiet -nologo >/dev/null
+out=bench/results/$(date -u +%F)-3-members.md
+cluster() { # kind -> starts 3 members, prints their pids
+  local kind=$1 ic="" i
+  base=$([[ $kind == etcd ]] && echo 24300 || echo 24400)
+  for i in 0 1 2; do ic+="${ic:+,}m$i=http://127.0.0.1:$((base + 10 * i + 1))"; done
+  for i in 0 1 2; do
+    local c=$((base + 10 * i)) p=$((base + 10 * i + 1)) dir=/tmp/cmp-$kind-m$i
+    rm -rf "$dir"
+    local flags=(--name m$i --data-dir "$dir" --listen-client-urls http://127.0.0.1:$c --advertise-client-urls http://127.0.0.1:$c
+      --listen-peer-urls http://127.0.0.1:$p --initial-advertise-peer-urls http://127.0.0.1:$p --initial-cluster "$ic"
+      --initial-cluster-token cmp-$kind)
+    if [[ $kind == etcd ]]; then
+      etcd "${flags[@]}" --log-level error --logger zap >"$dir.log" 2>&1 &
+    else
+      dotnet src/KvServer/bin/Release/net10.0/kvserver.dll "${flags[@]}" --log-level warn >"$dir.log" 2>&1 &
+    fi
+    echo $!
+  done
+}
+run() { # kind -> prints "req/s p50 p99 p999 max errors rss_mib"
+  local kind=$1 pids eps="" i
+  base=$([[ $kind == etcd ]] && echo 24300 || echo 24400)
+  pids=$(cluster "$kind")
+  for i in 0 1 2; do eps+="${eps:+,}127.0.0.1:$((base + 10 * i))"; done
+  for _ in $(seq 1 200); do
+    ok=0; for i in 0 1 2; do curl -sf http://127.0.0.1:$((base + 10 * i))/health >/dev/null && ok=$((ok + 1)); done
+    [[ $ok == 3 ]] && break; sleep 0.1
+  done
+  dotnet bench/KvBench/bin/Release/net10.0/kvbench.dll $load --endpoints "$eps" --json /tmp/cmp-$kind.json >/dev/null
+  local rss=0 p
+  for p in $pids; do rss=$((rss + $(awk '/VmHWM/ {print $2}' /proc/$p/status))); done
+  for p in $pids; do kill "$p"; done
+  # Not our children (started in a subshell): poll until they are gone.
+  for p in $pids; do for _ in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done; done
+  rm -rf /tmp/cmp-$kind-m*
+  python3 -c "import json;d=json.load(open('/tmp/cmp-$kind.json'));print(d['requests_per_second'],d['p50_ms'],d['p99_ms'],d['p999_ms'],d['max_ms'],d['errors'],$rss//1024)"
+}
+{
+  echo "# 3 members: etcd 3.4.23 vs kvserver ($(date -u +%F))"
+  echo
+  echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB RAM, $(uname -sr); disk: $(df -h /tmp | awk 'NR==2 {print $1}')."
+  echo "Versions: $(etcd --version | head -1), kvserver $(git rev-parse --short HEAD). Command: \`bench/cluster-compare.sh $rounds \"$load\"\`."
+  echo "Each cluster: 3 members on 127.0.0.1, default heartbeat/election timeouts, fsync on, fresh data dirs; kvbench spreads its"
+  echo "connections over all three client URLs. Rounds alternate etcd, kvserver. Peak RSS is the sum over the three members."
+  echo
+  echo "| round | server | requests/s | p50 ms | p99 ms | p99.9 ms | max ms | errors | peak RSS (3 members) |"
+  echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+} >"$out"
+for r in $(seq 1 "$rounds"); do
+  for kind in etcd kvserver; do
+    read -r rps p50 p99 p999 max errors rss < <(run $kind)
+    echo "| $r | $kind | $rps | $p50 | $p99 | $p999 | $max | $errors | $rss MiB |" | tee -a "$out"
+  done
+done
+echo "written $out"
