@@ -63,6 +63,32 @@ public sealed class RaftClusterTests(ITestOutputHelper output)
         await AssertSameHashAsync(c);
     }
 
+    /// <summary>The distribution of fail-over times: kill -9 the leader, time until both others agree on a new one. On demand (Soak).</summary>
+    [Theory]
+    [Trait("Category", "Soak")]
+    [InlineData(30, 300)]
+    [InlineData(50, 500)]
+    [InlineData(100, 1000)]
+    public async Task LeaderFailOverTimes(int heartbeatMs, int electionMs)
+    {
+        await using var c = await TestCluster.StartAsync(3, heartbeatMs: heartbeatMs, electionMs: electionMs);
+        var times = new List<double>();
+        for (int round = 0; round < 10; round++)
+        {
+            int leader = await c.WaitForLeaderAsync(LeaderTimeout);
+            await c.Kv(leader).PutAsync(Put("round", $"{round}"));
+            var sw = Stopwatch.StartNew();
+            c.Members[leader].Kill();
+            await c.WaitForLeaderAsync(LeaderTimeout, leader);
+            times.Add(sw.Elapsed.TotalMilliseconds);
+            await c.RestartAsync(leader);
+        }
+
+        times.Sort();
+        output.WriteLine($"heartbeat {heartbeatMs} ms, election timeout {electionMs} ms: fail-over ms {string.Join(", ", times.Select(t => $"{t:F0}"))}; median {times[times.Count / 2]:F0}");
+        Assert.True(times[times.Count / 2] < 4 * electionMs, $"median fail-over {times[times.Count / 2]:F0} ms");
+    }
+
     [Fact]
     public async Task KillingEveryMemberDuringWritesLosesNoAcknowledgedWrite()
     {

@@ -35,7 +35,7 @@ public sealed class TestCluster : IAsyncDisposable
     private readonly List<PeerProxy> _proxies = [];
     private readonly Dictionary<int, GrpcChannel> _channels = [];
 
-    private TestCluster(int n, bool proxied, string[] flags)
+    private TestCluster(int n, bool proxied, int heartbeatMs, int electionMs)
     {
         string token = $"test-{Guid.NewGuid():N}";
         var members = new List<ClusterMemberProcess>();
@@ -43,7 +43,7 @@ public sealed class TestCluster : IAsyncDisposable
         {
             int peer = Processes.FreePort();
             int advertised = proxied ? Processes.FreePort() : peer;
-            members.Add(new ClusterMemberProcess($"m{i}", peer, advertised, InitialCluster, token, ["--heartbeat-interval", "50", "--election-timeout", "500", .. flags]));
+            members.Add(new ClusterMemberProcess($"m{i}", peer, advertised, InitialCluster, token, ["--heartbeat-interval", $"{heartbeatMs}", "--election-timeout", $"{electionMs}"]));
         }
 
         Members = members;
@@ -60,9 +60,9 @@ public sealed class TestCluster : IAsyncDisposable
 
     public string InitialCluster() => string.Join(",", Members.Select(m => $"{m.Name}=http://127.0.0.1:{m.AdvertisedPeerPort}"));
 
-    public static async Task<TestCluster> StartAsync(int n, bool proxied = false, params string[] flags)
+    public static async Task<TestCluster> StartAsync(int n, bool proxied = false, int heartbeatMs = 50, int electionMs = 500)
     {
-        var c = new TestCluster(n, proxied, flags);
+        var c = new TestCluster(n, proxied, heartbeatMs, electionMs);
         foreach (var m in c.Members)
         {
             m.Launch();
