@@ -216,18 +216,86 @@ public sealed class RaftClusterTests(ITestOutputHelper output)
         Assert.Equal(-1, (await lease.LeaseTimeToLiveAsync(new LeaseTimeToLiveRequest { ID = grant.ID })).TTL);
     }
 
-    private static async Task AssertSameHashAsync(TestCluster c)
+    [Fact]
+    public async Task EtcdctlAddsAndRemovesMembersOfALiveClusterUnderLoad()
+    {
+        await using var c = await TestCluster.StartAsync(3);
+        int leader = await c.WaitForLeaderAsync(LeaderTimeout);
+        var acked = new ConcurrentDictionary<string, string>();
+        using var stop = new CancellationTokenSource();
+        var writers = Enumerable.Range(0, 4).Select(w => Task.Run(async () =>
+        {
+            for (int i = 0; !stop.IsCancellationRequested && i < 100_000; i++)
+            {
+                string key = $"load/{w}/{i % 100:D3}";
+                try
+                {
+                    await c.Kv(w % 3).PutAsync(Put(key, $"{w}-{i}"), deadline: DateTime.UtcNow.AddSeconds(10));
+                    acked[key] = $"{w}-{i}";
+                }
+                catch (RpcException)
+                {
+                    // A member being removed stops taking writes: the others go on.
+                }
+            }
+        })).ToArray();
+
+        // member add: etcdctl prints the environment to start the new member with.
+        var joiner = c.NewMember();
+        var add = await Etcdctl.RunAsync(c.Members[leader], $"member add {joiner.Name} --peer-urls=http://127.0.0.1:{joiner.PeerPort}");
+        Assert.True(add.ExitCode == 0, add.ToString());
+        Assert.Matches(@"Member [0-9a-f]+ added to cluster +[0-9a-f]+", add.Stdout);
+        Assert.Contains("ETCD_INITIAL_CLUSTER_STATE=\"existing\"", add.Stdout);
+        var listed = await Etcdctl.RunAsync(c.Members[(leader + 1) % 3], "member list");
+        Assert.Contains($"unstarted, , http://127.0.0.1:{joiner.PeerPort}", listed.Stdout);
+
+        joiner.Launch();
+        await joiner.WaitHealthyAsync();
+        int joined = c.Members.Count - 1;
+        var started = await EventuallyAsync(async () =>
+        {
+            var l = await Etcdctl.RunAsync(c.Members[0], "member list");
+            return l.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Count(line => line.Contains(", started, ", StringComparison.Ordinal)) == 4;
+        });
+        Assert.True(started, "the new member did not join");
+        var caughtUp = await EventuallyAsync(async () => (await c.Kv(joined).RangeAsync(new RangeRequest { Key = Bytes("load/"), RangeEnd = Bytes("load0"), Serializable = true, CountOnly = true })).Count > 0);
+        Assert.True(caughtUp, "the new member has none of the earlier writes");
+
+        // member remove: a follower that is not the new member leaves; the other three go on.
+        int removed = Enumerable.Range(0, 3).First(i => i != leader);
+        var status = await c.Maintenance(removed).StatusAsync(new StatusRequest());
+        var remove = await Etcdctl.RunAsync(c.Members[leader], $"member remove {status.Header.MemberId:x}");
+        Assert.True(remove.ExitCode == 0, remove.ToString());
+        Assert.Contains($"Member {status.Header.MemberId:x} removed", remove.Stdout);
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        stop.Cancel();
+        await Task.WhenAll(writers);
+        c.Members[removed].Kill();
+
+        var rest = Enumerable.Range(0, c.Members.Count).Where(i => i != removed).ToArray();
+        var list = await Etcdctl.RunAsync(c.Members[rest[0]], "member list");
+        Assert.DoesNotContain($"{status.Header.MemberId:x}", list.Stdout);
+        Assert.Equal(3, list.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        await c.Kv(joined).PutAsync(Put("after-remove", "1"));
+        output.WriteLine($"{acked.Count} keys written under load while adding and removing members");
+        var found = (await c.Kv(joined).RangeAsync(new RangeRequest { Key = Bytes("load/"), RangeEnd = Bytes("load0") })).Kvs.ToDictionary(kv => kv.Key.ToStringUtf8(), kv => kv.Value.ToStringUtf8());
+        Assert.All(acked, a => Assert.True(found.TryGetValue(a.Key, out var v) && Later(v, a.Value), $"acknowledged {a.Key}={a.Value} missing"));
+        await AssertSameHashAsync(c, rest);
+    }
+
+    private static async Task AssertSameHashAsync(TestCluster c, int[]? members = null)
     {
         // Wait for every member to apply the same revision, then compare hashes at it.
+        members ??= [.. Enumerable.Range(0, c.Members.Count)];
         long rev = 0;
         var same = await EventuallyAsync(async () =>
         {
-            var revs = await Task.WhenAll(Enumerable.Range(0, c.Members.Count).Select(async i => (await c.Kv(i).RangeAsync(new RangeRequest { Key = Bytes("x"), Serializable = true })).Header.Revision));
+            var revs = await Task.WhenAll(members.Select(async i => (await c.Kv(i).RangeAsync(new RangeRequest { Key = Bytes("x"), Serializable = true })).Header.Revision));
             rev = revs[0];
             return revs.All(r => r == revs[0]);
         });
         Assert.True(same, "members did not reach the same revision");
-        var hashes = await Task.WhenAll(Enumerable.Range(0, c.Members.Count).Select(async i => (await c.Maintenance(i).HashKVAsync(new HashKVRequest { Revision = rev })).Hash));
+        var hashes = await Task.WhenAll(members.Select(async i => (await c.Maintenance(i).HashKVAsync(new HashKVRequest { Revision = rev })).Hash));
         Assert.True(hashes.All(h => h == hashes[0]), $"HashKV at {rev} differs: {string.Join(", ", hashes)}");
     }
 

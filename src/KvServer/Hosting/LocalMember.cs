@@ -29,7 +29,8 @@ public sealed class LocalMember
 
     public ulong Id { get; }
 
-    public ulong ClusterId { get; }
+    /// <summary>Derived from the initial members; a member joining an existing cluster adopts the cluster's own.</summary>
+    public ulong ClusterId { get; internal set; }
 
     public string Name { get; }
 

@@ -47,8 +47,9 @@ public static class ServerHost
             raft = new RaftNode(config, member, store, loggerFactory);
             var replicated = new RaftConsensus(raft, store, member.Id);
             consensus = replicated;
-            membership = new RaftMembership(raft);
-            builder.Services.AddSingleton(raft).AddSingleton(replicated);
+            var raftMembers = new RaftMembership(raft, loggerFactory.CreateLogger<RaftMembership>());
+            membership = raftMembers;
+            builder.Services.AddSingleton(raft).AddSingleton(replicated).AddSingleton(raftMembers);
         }
         else
         {

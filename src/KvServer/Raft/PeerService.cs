@@ -10,7 +10,7 @@ namespace KvCluster.KvServer.Raft;
 /// A member that is not the leader answers <see cref="NotLeader"/>, and the follower retries with
 /// the new leader.
 /// </summary>
-public sealed class PeerService(RaftNode node, RaftConsensus consensus, IKv kv, LocalMember member) : Peer.PeerBase
+public sealed class PeerService(RaftNode node, RaftConsensus consensus, RaftMembership members, IKv kv, LocalMember member) : Peer.PeerBase
 {
     public const string NotLeader = "kvcluster: not the leader";
 
@@ -54,6 +54,26 @@ public sealed class PeerService(RaftNode node, RaftConsensus consensus, IKv kv, 
         }
 
         return response;
+    }
+
+    public override async Task<Api.MemberAddResponse> MemberAdd(Api.MemberAddRequest request, ServerCallContext context)
+    {
+        RequireLeader();
+        return await members.AddAsync(request, context.CancellationToken);
+    }
+
+    public override async Task<Api.MemberListResponse> MemberList(Api.MemberListRequest request, ServerCallContext context)
+    {
+        RequireLeader();
+        var response = new Api.MemberListResponse();
+        response.Members.AddRange(await members.LocalListAsync(context.CancellationToken));
+        return response;
+    }
+
+    public override async Task<Api.MemberRemoveResponse> MemberRemove(Api.MemberRemoveRequest request, ServerCallContext context)
+    {
+        RequireLeader();
+        return await members.RemoveAsync(request, context.CancellationToken);
     }
 
     private void RequireLeader()

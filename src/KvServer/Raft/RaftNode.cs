@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
 using DotNext.Net.Cluster.Consensus.Raft;
-using DotNext.Net.Cluster.Consensus.Raft.Membership;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
 using Grpc.Net.Client;
 using KvCluster.Kv.Mvcc;
@@ -39,8 +38,13 @@ public sealed class RaftNode : IAsyncDisposable
             }
         }
 
+        // A member joining an existing cluster starts with no members and waits for the leader to add it.
+        Joining = config.InitialClusterState == "existing";
+        IReadOnlyCollection<IPEndPoint> initial = Joining ? [] : [.. config.InitialCluster.Select(m => EndPointOf(m.PeerUrl)).Distinct()];
+        string raftDir = Path.Combine(config.DataDir, "member", "raft");
+        Directory.CreateDirectory(raftDir);
         StateMachine = new KvStateMachine(store, local.Id);
-        Log = new WriteAheadLog(new WriteAheadLog.Options { Location = Path.Combine(config.DataDir, "member", "raft"), ChunkSize = ChunkSize }, StateMachine);
+        Log = new WriteAheadLog(new WriteAheadLog.Options { Location = raftDir, ChunkSize = ChunkSize }, StateMachine);
         var tcp = new RaftCluster.TcpConfiguration(EndPointOf(config.ListenPeerUrls[0]))
         {
             PublicEndPoint = EndPointOf(config.InitialAdvertisePeerUrls[0]),
@@ -50,27 +54,23 @@ public sealed class RaftNode : IAsyncDisposable
             HeartbeatThreshold = Math.Clamp((double)config.HeartbeatIntervalMs / config.ElectionTimeoutMs, 0.01, 0.99),
             RequestTimeout = TimeSpan.FromMilliseconds(config.ElectionTimeoutMs),
             LoggerFactory = loggers,
-            ConfigurationStorage = null!,
+            ConfigurationStorage = new FileClusterConfigurationStorage(Path.Combine(raftDir, "members"), initial),
         };
         tcp.Metadata["name"] = config.Name;
         tcp.Metadata["client-urls"] = string.Join(",", local.ClientUrls);
         tcp.Metadata["peer-urls"] = string.Join(",", local.PeerUrls);
-        bool joining = config.InitialClusterState == "existing" && !Directory.EnumerateFileSystemEntries(Path.Combine(config.DataDir, "member", "raft")).Any(f => Path.GetFileName(f) is "data");
-        if (!joining)
-        {
-            var builder = ((InMemoryClusterConfigurationStorage<EndPoint>)tcp.ConfigurationStorage).CreateInitialConfigurationBuilder();
-            foreach (var ep in config.InitialCluster.Select(m => EndPointOf(m.PeerUrl)).Distinct())
-            {
-                builder.Add(ep);
-            }
-
-            builder.Build();
-        }
-
+        tcp.Metadata["cluster-id"] = local.ClusterId.ToString(System.Globalization.CultureInfo.InvariantCulture);
         Cluster = new RaftCluster(tcp) { AuditTrail = Log };
+        if (Joining)
+        {
+            Cluster.LeaderChanged += (c, leader) => { _ = AdoptClusterIdAsync(leader as IRaftClusterMember); };
+        }
     }
 
     public RaftCluster Cluster { get; }
+
+    /// <summary>Started with --initial-cluster-state existing: added by the leader (etcdctl member add).</summary>
+    public bool Joining { get; }
 
     public WriteAheadLog Log { get; }
 
@@ -108,6 +108,16 @@ public sealed class RaftNode : IAsyncDisposable
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {
             return null;
+        }
+    }
+
+    /// <summary>A joining member takes the cluster id the existing members announce.</summary>
+    private async Task AdoptClusterIdAsync(IRaftClusterMember? leader)
+    {
+        if (leader is { IsRemote: true } && await MetadataAsync(leader, CancellationToken.None).ConfigureAwait(false) is { } md
+            && md.TryGetValue("cluster-id", out var text) && ulong.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var id))
+        {
+            _local.ClusterId = id;
         }
     }
 

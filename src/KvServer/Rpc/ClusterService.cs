@@ -1,13 +1,14 @@
 using Grpc.Core;
 using KvCluster.Kv;
 using KvCluster.KvServer.Api;
+using KvCluster.KvServer.Auth;
 using KvCluster.KvServer.Consensus;
 using KvCluster.KvServer.Hosting;
 
 namespace KvCluster.KvServer.Rpc;
 
-/// <summary>etcd's Cluster service. Membership changes are not implemented yet and answer Unimplemented.</summary>
-public sealed class ClusterService(IKv kv, LocalMember member, IMembership members) : Cluster.ClusterBase
+/// <summary>etcd's Cluster service: list, add and remove members. Updating peer URLs and learners answer Unimplemented.</summary>
+public sealed class ClusterService(IKv kv, LocalMember member, IMembership members, AuthStore auth) : Cluster.ClusterBase
 {
     public override async Task<MemberListResponse> MemberList(MemberListRequest request, ServerCallContext context)
     {
@@ -16,11 +17,21 @@ public sealed class ClusterService(IKv kv, LocalMember member, IMembership membe
         return response;
     }
 
-    public override Task<MemberAddResponse> MemberAdd(MemberAddRequest request, ServerCallContext context) =>
-        throw RpcErrors.Unimplemented("MemberAdd");
+    public override async Task<MemberAddResponse> MemberAdd(MemberAddRequest request, ServerCallContext context)
+    {
+        auth.CheckAdmin(auth.UserOf(context));
+        var response = await members.AddAsync(request, context.CancellationToken);
+        response.Header = member.Header(kv.Revision);
+        return response;
+    }
 
-    public override async Task<MemberRemoveResponse> MemberRemove(MemberRemoveRequest request, ServerCallContext context) =>
-        throw (await IsMemberAsync(request.ID, context) ? RpcErrors.Unimplemented("MemberRemove") : RpcErrors.MemberNotFound());
+    public override async Task<MemberRemoveResponse> MemberRemove(MemberRemoveRequest request, ServerCallContext context)
+    {
+        auth.CheckAdmin(auth.UserOf(context));
+        var response = await members.RemoveAsync(request, context.CancellationToken);
+        response.Header = member.Header(kv.Revision);
+        return response;
+    }
 
     public override async Task<MemberUpdateResponse> MemberUpdate(MemberUpdateRequest request, ServerCallContext context) =>
         throw (await IsMemberAsync(request.ID, context) ? RpcErrors.Unimplemented("MemberUpdate") : RpcErrors.MemberNotFound());

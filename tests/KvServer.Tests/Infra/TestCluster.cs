@@ -33,20 +33,22 @@ public sealed class ClusterMemberProcess(string name, int peerPort, int advertis
 public sealed class TestCluster : IAsyncDisposable
 {
     private readonly List<PeerProxy> _proxies = [];
+    private readonly List<ClusterMemberProcess> _members = [];
+    private readonly string _token = $"test-{Guid.NewGuid():N}";
+    private readonly string[] _flags;
     private readonly Dictionary<int, GrpcChannel> _channels = [];
 
     private TestCluster(int n, bool proxied, int heartbeatMs, int electionMs)
     {
-        string token = $"test-{Guid.NewGuid():N}";
-        var members = new List<ClusterMemberProcess>();
+        _flags = ["--heartbeat-interval", $"{heartbeatMs}", "--election-timeout", $"{electionMs}"];
         for (int i = 0; i < n; i++)
         {
             int peer = Processes.FreePort();
             int advertised = proxied ? Processes.FreePort() : peer;
-            members.Add(new ClusterMemberProcess($"m{i}", peer, advertised, InitialCluster, token, ["--heartbeat-interval", $"{heartbeatMs}", "--election-timeout", $"{electionMs}"]));
+            _members.Add(new ClusterMemberProcess($"m{i}", peer, advertised, InitialCluster, _token, _flags));
         }
 
-        Members = members;
+        var members = _members;
         if (proxied)
         {
             for (int i = 0; i < n; i++)
@@ -56,7 +58,16 @@ public sealed class TestCluster : IAsyncDisposable
         }
     }
 
-    public IReadOnlyList<ClusterMemberProcess> Members { get; }
+    public IReadOnlyList<ClusterMemberProcess> Members => _members;
+
+    /// <summary>A new member (not started) to join the running cluster with --initial-cluster-state existing.</summary>
+    public ClusterMemberProcess NewMember()
+    {
+        int peer = Processes.FreePort();
+        var m = new ClusterMemberProcess($"m{_members.Count}", peer, peer, InitialCluster, _token, _flags) { State = "existing" };
+        _members.Add(m);
+        return m;
+    }
 
     public string InitialCluster() => string.Join(",", Members.Select(m => $"{m.Name}=http://127.0.0.1:{m.AdvertisedPeerPort}"));
 
