@@ -39,8 +39,15 @@ public sealed partial class MvccStore
         await _compactGate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            long rev = Revision;
-            var meta = new StoreMeta(rev, CompactRevision, AppliedIndex, 0, _lessor.Export());
+            // One consistent cut: the newest applied revision with the Raft position that produced it
+            // and the leases as of then (a snapshot sent to a Raft follower resumes right after it).
+            StoreMeta meta;
+            lock (_writeLock)
+            {
+                meta = new StoreMeta(_applied, CompactRevision, _appliedIndex, 0, _lessor.Export());
+            }
+
+            long rev = meta.Revision;
             var entries = _index.Revisions(rev);
             var crc = new Crc32C();
             using var w = new BinaryWriter(new CrcStream(output, c => crc.Append(c)), System.Text.Encoding.UTF8, leaveOpen: true);

@@ -65,6 +65,9 @@ public sealed partial class MvccStore : IWatchableKv, ILeases, IStoreMaintenance
 
     public long Revision => Volatile.Read(ref _durable);
 
+    /// <summary>Where the store keeps its files.</summary>
+    public string DataDir => _options.DataDir;
+
     public long CompactRevision => Volatile.Read(ref _compactRev);
 
     public long AppliedIndex => Volatile.Read(ref _appliedIndex);

@@ -42,6 +42,12 @@ public sealed record ServerConfig
     /// <summary>--max-request-bytes (1.5 MiB).</summary>
     public int MaxRequestBytes { get; init; } = 1_572_864;
 
+    /// <summary>--snapshot-count: applied entries between snapshots of the Raft log (etcd's default).</summary>
+    public long SnapshotCount { get; init; } = 100_000;
+
+    /// <summary>--experimental-snapshot-catchup-entries: entries kept behind a snapshot for slow followers.</summary>
+    public long SnapshotCatchUpEntries { get; init; } = 5_000;
+
     /// <summary>--max-txn-ops</summary>
     public int MaxTxnOps { get; init; } = 128;
 

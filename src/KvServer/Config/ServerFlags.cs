@@ -18,6 +18,8 @@ public sealed class ServerFlags
     private readonly Option<string> _clusterState = Flag("--initial-cluster-state", "Initial cluster state ('new' or 'existing').");
     private readonly Option<string> _heartbeat = Flag("--heartbeat-interval", "Time (in milliseconds) of a heartbeat interval.");
     private readonly Option<string> _election = Flag("--election-timeout", "Time (in milliseconds) for an election to timeout.");
+    private readonly Option<string> _snapshotCount = Flag("--snapshot-count", "Number of committed transactions to trigger a snapshot to disk.");
+    private readonly Option<string> _catchUp = Flag("--experimental-snapshot-catchup-entries", "Number of entries for a slow follower to catch up after compacting the raft storage entries.");
     private readonly Option<string> _token = Flag("--initial-cluster-token", "Initial cluster token for the cluster during bootstrap.");
     private readonly Option<string> _maxRequestBytes = Flag("--max-request-bytes", "Maximum client request size in bytes the server will accept.");
     private readonly Option<string> _maxTxnOps = Flag("--max-txn-ops", "Maximum number of operations permitted in a transaction.");
@@ -34,7 +36,7 @@ public sealed class ServerFlags
     public IEnumerable<Option> All =>
     [
         _name, _dataDir, _listenClient, _advertiseClient, _listenPeer, _advertisePeer, _initialCluster, _clusterState, _heartbeat, _election,
-        _token, _maxRequestBytes, _maxTxnOps,
+        _snapshotCount, _catchUp, _token, _maxRequestBytes, _maxTxnOps,
         _quota, _compactionMode, _compactionRetention, _logLevel, _certFile, _keyFile, _trustedCa, _clientCertAuth, _authTokenTtl,
     ];
 
@@ -60,6 +62,8 @@ public sealed class ServerFlags
                 : d.InitialClusterState,
             HeartbeatIntervalMs = (int)Number(Get(_heartbeat), d.HeartbeatIntervalMs, _heartbeat.Name, 1, int.MaxValue),
             ElectionTimeoutMs = (int)Number(Get(_election), d.ElectionTimeoutMs, _election.Name, 1, int.MaxValue),
+            SnapshotCount = Number(Get(_snapshotCount), d.SnapshotCount, _snapshotCount.Name, 1, long.MaxValue),
+            SnapshotCatchUpEntries = Number(Get(_catchUp), d.SnapshotCatchUpEntries, _catchUp.Name, 1, long.MaxValue),
             InitialClusterToken = Get(_token) ?? d.InitialClusterToken,
             MaxRequestBytes = (int)Number(Get(_maxRequestBytes), d.MaxRequestBytes, _maxRequestBytes.Name, 1, int.MaxValue),
             MaxTxnOps = (int)Number(Get(_maxTxnOps), d.MaxTxnOps, _maxTxnOps.Name, 1, int.MaxValue),

@@ -10,9 +10,9 @@ namespace KvCluster.KvServer.Hosting;
 /// <summary>etcd's HTTP endpoints on the client port: /health, /version, /metrics.</summary>
 public static class HttpEndpoints
 {
-    public static void Map(WebApplication app, MvccStore store, Quota quota, IConsensus consensus)
+    public static void Map(WebApplication app, EngineSlot slot, Quota quota, IConsensus consensus)
     {
-        app.MapGet("/health", (HttpContext http) => Health(store, quota, consensus, http));
+        app.MapGet("/health", (HttpContext http) => Health(slot, quota, consensus, http));
         app.MapGet("/version", () => Results.Json(new Dictionary<string, string>
         {
             ["etcdserver"] = MaintenanceService.EtcdVersion,
@@ -34,6 +34,7 @@ public static class HttpEndpoints
         var slowWatchers = Metrics.CreateGauge("etcd_debugging_mvcc_slow_watcher_total", "Total number of unsynced slow watchers.");
         Metrics.DefaultRegistry.AddBeforeCollectCallback(() =>
         {
+            var store = slot.Current;
             dbSize.Set(quota.DbSize());
             dbInUse.Set(store.RecordLogBytes);
             quotaBytes.Set(quota.QuotaBytes);
@@ -50,7 +51,7 @@ public static class HttpEndpoints
     }
 
     /// <summary>etcd's answer: {"health":"true","reason":""}; false with the reason when an alarm is active or the store cannot read.</summary>
-    private static IResult Health(MvccStore store, Quota quota, IConsensus consensus, HttpContext http)
+    private static IResult Health(EngineSlot store, Quota quota, IConsensus consensus, HttpContext http)
     {
         string reason = "";
         var alarms = quota.Active();

@@ -29,9 +29,9 @@ public static class ServerHost
 
         var time = TimeProvider.System;
         var loggerFactory = LoggerFactory.Create(b => ConfigureLogging(b, config.LogLevel));
-        var store = MvccStore.Open(new StoreOptions
+        var slot = new EngineSlot(Path.Combine(config.DataDir, "member"), dir => new StoreOptions
         {
-            DataDir = Path.Combine(config.DataDir, "member", "kv"),
+            DataDir = dir,
             MaxTxnOps = config.MaxTxnOps,
             Logger = loggerFactory.CreateLogger("KvCluster.Kv"),
             Time = time,
@@ -44,8 +44,8 @@ public static class ServerHost
         IMembership membership;
         if (config.Clustered)
         {
-            raft = new RaftNode(config, member, store, loggerFactory);
-            var replicated = new RaftConsensus(raft, store, member.Id);
+            raft = new RaftNode(config, member, slot, loggerFactory);
+            var replicated = new RaftConsensus(raft, slot, member.Id);
             consensus = replicated;
             var raftMembers = new RaftMembership(raft, loggerFactory.CreateLogger<RaftMembership>());
             membership = raftMembers;
@@ -53,16 +53,16 @@ public static class ServerHost
         }
         else
         {
-            consensus = new StandaloneConsensus(store, member.Id);
+            consensus = new StandaloneConsensus(slot.Current, member.Id);
             membership = new StandaloneMembership(member);
         }
 
         var auth = AuthStore.Open(Path.Combine(config.DataDir, "member"), time, TimeSpan.FromSeconds(config.AuthTokenTtl));
-        var quota = new Quota(store, config.EffectiveQuotaBytes, member.Id, loggerFactory.CreateLogger<Quota>());
+        var quota = new Quota(slot, config.EffectiveQuotaBytes, member.Id, loggerFactory.CreateLogger<Quota>());
 
         var s = builder.Services;
         s.AddSingleton(config).AddSingleton(member).AddSingleton(consensus).AddSingleton(membership).AddSingleton(auth).AddSingleton(quota).AddSingleton(new Limits(config.MaxRequestBytes));
-        s.AddSingleton(store).AddSingleton<IKv>(store).AddSingleton<IWatchableKv>(store).AddSingleton<ILeases>(store).AddSingleton<IStoreMaintenance>(store);
+        s.AddSingleton(slot).AddSingleton<IKv>(slot).AddSingleton<IWatchableKv>(slot).AddSingleton<ILeases>(slot).AddSingleton<IStoreMaintenance>(slot);
         s.AddSingleton<RpcInterceptor>().AddSingleton<EngineMetrics>();
         s.AddGrpc(o =>
         {
@@ -95,9 +95,9 @@ public static class ServerHost
             raft.StartAsync(CancellationToken.None).GetAwaiter().GetResult();
         }
 
-        HttpEndpoints.Map(app, store, quota, consensus);
+        HttpEndpoints.Map(app, slot, quota, consensus);
 
-        var compactor = AutoCompactor.Create(store, config.AutoCompactionMode, config.AutoCompactionRetention, time, loggerFactory.CreateLogger<AutoCompactor>());
+        var compactor = AutoCompactor.Create(slot, config.AutoCompactionMode, config.AutoCompactionRetention, time, loggerFactory.CreateLogger<AutoCompactor>());
         if (compactor is not null && raft is not null)
         {
             compactor.Compact = async (rev, ct) =>
@@ -118,7 +118,7 @@ public static class ServerHost
                 KvServerLog.Serving(log, url.GetLeftPart(UriPartial.Authority));
             }
 
-            KvServerLog.Ready(log, member.Name, member.Id, member.ClusterId, config.DataDir, store.Revision);
+            KvServerLog.Ready(log, member.Name, member.Id, member.ClusterId, config.DataDir, slot.Revision);
         });
         app.Lifetime.ApplicationStopped.Register(() =>
         {
@@ -130,7 +130,7 @@ public static class ServerHost
             }
 
             raft?.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(10));
-            store.Dispose();
+            slot.DisposeAsync().AsTask().Wait();
             loggerFactory.Dispose();
         });
         return app;

@@ -1,7 +1,10 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
+using DotNext.IO;
 using KvCluster.Kv.Mvcc;
+using KvCluster.KvServer.Hosting;
 using KvCluster.KvServer.Raft.Wire;
 using KvCluster.KvServer.Rpc;
 
@@ -16,16 +19,55 @@ namespace KvCluster.KvServer.Raft;
 /// as its applied index: requests at or below it were applied before a restart and are skipped, so
 /// replaying the log after a crash applies each request exactly once, even from a half-applied batch.
 /// </summary>
-public sealed class KvStateMachine(MvccStore store, ulong self) : IStateMachine
+/// <para>
+/// Snapshots: every <c>snapshotCount</c> entries the snapshot point moves to <c>catchUp</c> entries
+/// behind the newest applied one, once the engine holds everything up to it durably; DotNext then
+/// drops the log up to that point. A follower behind it receives the engine whole
+/// (<see cref="EngineSnapshot"/>) and swaps it in (<see cref="EngineSlot.ReplaceAsync"/>). The point
+/// is persisted in member/raft/snapshot so a restart replays the log from there.
+/// </para>
+public sealed class KvStateMachine : IStateMachine
 {
+    private readonly EngineSlot _slot;
+    private readonly ulong _self;
+    private readonly string _raftDir;
+    private readonly long _snapshotCount;
+    private readonly long _catchUp;
+    private readonly List<(long Index, long Term)> _termStarts = [];
+    private EngineSnapshot? _snapshot;
+    private Task _installing = Task.CompletedTask;
+    private long _lastPointCheck;
+
+    public KvStateMachine(EngineSlot slot, ulong self, string raftDir, long snapshotCount, long catchUp)
+    {
+        _slot = slot;
+        _self = self;
+        _raftDir = raftDir;
+        _snapshotCount = snapshotCount;
+        _catchUp = catchUp;
+        FinishPendingInstall(slot, raftDir);
+        string point = Path.Combine(raftDir, "snapshot");
+        if (File.Exists(point))
+        {
+            var (index, term) = ReadPoint(point);
+            _snapshot = new EngineSnapshot(slot, index, term, raftDir, () => _installing);
+            _termStarts.Add((index, term));
+            _lastPointCheck = index;
+        }
+    }
+
+    /// <summary>Snapshots installed from a leader (diagnostics and tests).</summary>
+    public long SnapshotsInstalled { get; private set; }
+
+    private MvccStore Engine => _slot.Current;
+
     /// <summary>Requests per log entry at most.</summary>
     public const int MaxBatch = 4096;
 
     private readonly ConcurrentDictionary<ulong, TaskCompletionSource<Task<object>>> _waiters = new();
     private Task<object> _last = Task.FromResult<object>(0L);
 
-    /// <summary>No snapshots yet: the whole log is kept and replayed (see the Raft notes in README).</summary>
-    public ISnapshot? Snapshot => null;
+    public ISnapshot? Snapshot => Volatile.Read(ref _snapshot);
 
     /// <summary>Completes once every entry applied so far is visible in the engine. Never faults.</summary>
     public Task LastApplied => Volatile.Read(ref _last);
@@ -53,15 +95,19 @@ public sealed class KvStateMachine(MvccStore store, ulong self) : IStateMachine
 
     public async ValueTask<long> ApplyAsync(LogEntry entry, CancellationToken token)
     {
-        long first = entry.Index * MaxBatch;
-        if (entry.IsConfiguration || first + MaxBatch - 1 <= store.AppliedIndex)
+        NoteTerm(entry.Index, entry.Term);
+        if (entry.IsSnapshot)
         {
+            await InstallAsync(entry, token).ConfigureAwait(false);
             return entry.Index;
         }
 
-        if (entry.IsSnapshot)
+        await _installing.ConfigureAwait(false);
+        long first = entry.Index * MaxBatch;
+        if (entry.IsConfiguration || first + MaxBatch - 1 <= Engine.AppliedIndex)
         {
-            throw new NotSupportedException("this member cannot install a Raft snapshot: snapshots are not implemented yet");
+            await MaybeMoveSnapshotAsync(entry.Index).ConfigureAwait(false);
+            return entry.Index;
         }
 
         var batch = await ReadAsync(entry, token).ConfigureAwait(false);
@@ -75,7 +121,7 @@ public sealed class KvStateMachine(MvccStore store, ulong self) : IStateMachine
         {
             var request = batch.Requests[i];
             long position = first + i;
-            if (position <= store.AppliedIndex)
+            if (position <= Engine.AppliedIndex)
             {
                 continue;
             }
@@ -95,13 +141,135 @@ public sealed class KvStateMachine(MvccStore store, ulong self) : IStateMachine
             }
 
             Volatile.Write(ref _last, applied);
-            if (request.Origin == self && _waiters.TryRemove(request.Id, out var waiter))
+            if (request.Origin == _self && _waiters.TryRemove(request.Id, out var waiter))
             {
                 waiter.TrySetResult(applied);
             }
         }
 
+        await MaybeMoveSnapshotAsync(entry.Index).ConfigureAwait(false);
         return entry.Index;
+    }
+
+    private void NoteTerm(long index, long term)
+    {
+        if (_termStarts.Count == 0 || _termStarts[^1].Term != term)
+        {
+            _termStarts.Add((index, term));
+        }
+    }
+
+    /// <summary>Every <c>snapshotCount</c> entries: the point moves to <c>catchUp</c> entries behind <paramref name="applied"/>.</summary>
+    private async ValueTask MaybeMoveSnapshotAsync(long applied)
+    {
+        if (applied - _lastPointCheck < _snapshotCount)
+        {
+            return;
+        }
+
+        _lastPointCheck = applied;
+        long target = applied - _catchUp;
+        if (target <= (Snapshot?.Index ?? 0))
+        {
+            return;
+        }
+
+        int at = _termStarts.FindLastIndex(t => t.Index <= target);
+        if (at < 0)
+        {
+            return;
+        }
+
+        long term = _termStarts[at].Term;
+        // Everything up to the point must be durable in the engine before the log before it goes.
+        await _last.ConfigureAwait(false);
+        Publish(target, term);
+        _termStarts.RemoveRange(0, at);
+    }
+
+    private void Publish(long index, long term)
+    {
+        WritePoint(Path.Combine(_raftDir, "snapshot"), index, term);
+        Volatile.Write(ref _snapshot, new EngineSnapshot(_slot, index, term, _raftDir, () => _installing));
+    }
+
+    /// <summary>
+    /// A leader's snapshot: the whole engine, swapped in for ours. The request must be answered
+    /// within DotNext's request timeout, while building an engine takes longer: the snapshot is made
+    /// durable (file, then its point) and acknowledged, and the engine is built in the background.
+    /// Later entries, reads that need them, and snapshots sent from here wait for it; a restart in
+    /// between finishes it before the log is opened (<see cref="FinishPendingInstall"/>).
+    /// </summary>
+    private async ValueTask InstallAsync(LogEntry entry, CancellationToken token)
+    {
+        await _installing.ConfigureAwait(false);
+        await _last.ConfigureAwait(false);
+        string path = Path.Combine(_raftDir, "snapshot-install");
+        await using (var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+        {
+            await entry.WriteToAsync(file, 1 << 16, token).ConfigureAwait(false);
+            file.Flush(flushToDisk: true);
+        }
+
+        WritePoint(path + ".point", entry.Index, entry.Term);
+        _termStarts.Clear();
+        _termStarts.Add((entry.Index, entry.Term));
+        _lastPointCheck = entry.Index;
+        Publish(entry.Index, entry.Term);
+        var installing = Task.Run(() => FinishInstallAsync(_slot, _raftDir));
+        _installing = installing;
+        Volatile.Write(ref _last, installing.ContinueWith(object (_) => 0L, TaskScheduler.Default));
+    }
+
+    /// <summary>Builds the engine from a received snapshot and swaps it in; then forgets the snapshot file.</summary>
+    private async Task FinishInstallAsync(EngineSlot slot, string raftDir)
+    {
+        await FinishAsync(slot, raftDir).ConfigureAwait(false);
+        SnapshotsInstalled++;
+    }
+
+    private static async Task FinishAsync(EngineSlot slot, string raftDir)
+    {
+        string path = Path.Combine(raftDir, "snapshot-install");
+        await using (var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous))
+        {
+            await slot.ReplaceAsync(file, $"{ReadPoint(path + ".point").Index}-{DateTime.UtcNow:yyyyMMddHHmmssfff}").ConfigureAwait(false);
+        }
+
+        File.Delete(path + ".point");
+        File.Delete(path);
+    }
+
+    /// <summary>At start, before the log opens: finishes a snapshot install a crash interrupted.</summary>
+    public static void FinishPendingInstall(EngineSlot slot, string raftDir)
+    {
+        if (File.Exists(Path.Combine(raftDir, "snapshot-install.point")))
+        {
+            FinishAsync(slot, raftDir).GetAwaiter().GetResult();
+        }
+    }
+
+    /// <summary>Waits for a snapshot being installed (an engine being built).</summary>
+    public Task Installed => _installing;
+
+    private static void WritePoint(string path, long index, long term)
+    {
+        var bytes = new byte[16];
+        BinaryPrimitives.WriteInt64LittleEndian(bytes, index);
+        BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(8), term);
+        using (var f = new FileStream(path + ".tmp", FileMode.Create, FileAccess.Write))
+        {
+            f.Write(bytes);
+            f.Flush(flushToDisk: true);
+        }
+
+        File.Move(path + ".tmp", path, overwrite: true);
+    }
+
+    private static (long Index, long Term) ReadPoint(string path)
+    {
+        var bytes = File.ReadAllBytes(path);
+        return (BinaryPrimitives.ReadInt64LittleEndian(bytes), BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(8)));
     }
 
     private static async ValueTask<InternalBatch?> ReadAsync(LogEntry entry, CancellationToken token)
@@ -127,12 +295,12 @@ public sealed class KvStateMachine(MvccStore store, ulong self) : IStateMachine
         {
             return r.OpCase switch
             {
-                InternalRequest.OpOneofCase.Put => Settle(store.PutAsync(r.Put.ToEngine(), index)),
-                InternalRequest.OpOneofCase.DeleteRange => Settle(store.DeleteRangeAsync(r.DeleteRange.ToEngine(), index)),
-                InternalRequest.OpOneofCase.Txn => Settle(store.TxnAsync(r.Txn.ToEngine(), index)),
-                InternalRequest.OpOneofCase.Compaction => Settle(store.CompactAsync(r.Compaction.Revision, r.Compaction.Physical, index)),
-                InternalRequest.OpOneofCase.LeaseGrant => Settle(store.LeaseGrantAsync(r.LeaseGrant.ID, r.LeaseGrant.TTL, index)),
-                InternalRequest.OpOneofCase.LeaseRevoke => Settle(store.LeaseRevokeAsync(r.LeaseRevoke.ID, index)),
+                InternalRequest.OpOneofCase.Put => Settle(Engine.PutAsync(r.Put.ToEngine(), index)),
+                InternalRequest.OpOneofCase.DeleteRange => Settle(Engine.DeleteRangeAsync(r.DeleteRange.ToEngine(), index)),
+                InternalRequest.OpOneofCase.Txn => Settle(Engine.TxnAsync(r.Txn.ToEngine(), index)),
+                InternalRequest.OpOneofCase.Compaction => Settle(Engine.CompactAsync(r.Compaction.Revision, r.Compaction.Physical, index)),
+                InternalRequest.OpOneofCase.LeaseGrant => Settle(Engine.LeaseGrantAsync(r.LeaseGrant.ID, r.LeaseGrant.TTL, index)),
+                InternalRequest.OpOneofCase.LeaseRevoke => Settle(Engine.LeaseRevokeAsync(r.LeaseRevoke.ID, index)),
                 _ => Task.FromResult<object>(new InvalidDataException($"unknown Raft request {r.OpCase}")),
             };
         }

@@ -17,7 +17,16 @@ public sealed class PeerService(RaftNode node, RaftConsensus consensus, RaftMemb
     public override async Task<ProposeResponse> Propose(InternalBatch request, ServerCallContext context)
     {
         RequireLeader();
-        await consensus.AppendAsync(request, context.CancellationToken);
+        try
+        {
+            await consensus.AppendAsync(request, context.CancellationToken);
+        }
+        catch (DotNext.Net.Cluster.Consensus.Raft.NotLeaderException)
+        {
+            // Leadership moved while appending: the follower retries with the new leader.
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, NotLeader));
+        }
+
         return new ProposeResponse { Index = (ulong)node.Log.LastAppliedIndex };
     }
 

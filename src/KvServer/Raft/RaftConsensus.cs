@@ -6,6 +6,7 @@ using Grpc.Core;
 using KvCluster.Kv;
 using KvCluster.Kv.Lease;
 using KvCluster.Kv.Mvcc;
+using KvCluster.KvServer.Hosting;
 using KvCluster.KvServer.Consensus;
 using KvCluster.KvServer.Raft.Wire;
 using KvCluster.KvServer.Rpc;
@@ -24,7 +25,7 @@ namespace KvCluster.KvServer.Raft;
 public sealed class RaftConsensus : IConsensus, IAsyncDisposable
 {
     private readonly RaftNode _node;
-    private readonly MvccStore _store;
+    private readonly EngineSlot _slot;
     private readonly ulong _self;
     private readonly TimeSpan _requestTimeout;
     private readonly TimeSpan _electionTimeout;
@@ -41,17 +42,26 @@ public sealed class RaftConsensus : IConsensus, IAsyncDisposable
     private bool _reading;
     private long _nextId;
 
-    public RaftConsensus(RaftNode node, MvccStore store, ulong self)
+    public RaftConsensus(RaftNode node, EngineSlot slot, ulong self)
     {
         _node = node;
-        _store = store;
+        _slot = slot;
         _self = self;
         _electionTimeout = TimeSpan.FromMilliseconds(node.Config.ElectionTimeoutMs);
         // etcd's request timeout: 5 s plus two election timeouts.
         _requestTimeout = TimeSpan.FromSeconds(5) + (2 * _electionTimeout);
         _nextId = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() << 16;
-        store.Lessor.Demote();
-        node.Cluster.LeaderChanged += OnLeaderChanged;
+        slot.Current.Lessor.Demote();
+        node.LeaderChanged += OnLeaderChanged;
+        // An engine installed from a snapshot starts with its leases demoted, like any follower's.
+        slot.Replaced += engine =>
+        {
+            engine.Lessor.Demote();
+            if (_node.IsLeader)
+            {
+                engine.Lessor.Promote(_electionTimeout);
+            }
+        };
         _leaseLoop = Task.Run(() => ExpireLeasesAsync(_stop.Token));
         _proposeLoop = Task.Run(() => ProposeLoopAsync(_stop.Token));
     }
@@ -69,7 +79,7 @@ public sealed class RaftConsensus : IConsensus, IAsyncDisposable
         if (!Writes(request))
         {
             await ReadBarrierAsync(ct).ConfigureAwait(false);
-            return await _store.TxnAsync(request.ToEngine(), 0, ct).ConfigureAwait(false);
+            return await _slot.Current.TxnAsync(request.ToEngine(), 0, ct).ConfigureAwait(false);
         }
 
         return (M.TxnResponse)await ProposeAsync(new InternalRequest { Txn = request }, ct).ConfigureAwait(false);
@@ -87,7 +97,7 @@ public sealed class RaftConsensus : IConsensus, IAsyncDisposable
 
         // Every member must grant the same id: the proposer picks it.
         var grant = request.Clone();
-        while (grant.ID == 0 || (request.ID == 0 && _store.Lessor.Exists(grant.ID)))
+        while (grant.ID == 0 || (request.ID == 0 && _slot.Current.Lessor.Exists(grant.ID)))
         {
             grant.ID = Random.Shared.NextInt64(1, long.MaxValue);
         }
@@ -103,7 +113,7 @@ public sealed class RaftConsensus : IConsensus, IAsyncDisposable
         var leader = await LeaderAsync(ct).ConfigureAwait(false);
         if (!leader.IsRemote)
         {
-            return _store.LeaseKeepAlive(id);
+            return _slot.Current.LeaseKeepAlive(id);
         }
 
         var peer = await _node.PeerAsync(leader, ct).ConfigureAwait(false);
@@ -116,7 +126,7 @@ public sealed class RaftConsensus : IConsensus, IAsyncDisposable
         var leader = await LeaderAsync(ct).ConfigureAwait(false);
         if (!leader.IsRemote)
         {
-            return _store.LeaseTimeToLive(id, keys);
+            return _slot.Current.LeaseTimeToLive(id, keys);
         }
 
         var peer = await _node.PeerAsync(leader, ct).ConfigureAwait(false);
@@ -359,17 +369,17 @@ public sealed class RaftConsensus : IConsensus, IAsyncDisposable
 
     private DateTime Deadline() => DateTime.UtcNow + _requestTimeout;
 
-    private void OnLeaderChanged(DotNext.Net.Cluster.ICluster cluster, DotNext.Net.Cluster.IClusterMember? leader)
+    private void OnLeaderChanged(DotNext.Net.Cluster.IClusterMember? leader)
     {
         if (leader is { IsRemote: false })
         {
             // etcd's lessor promotion: every lease gets its full TTL again plus an election's grace,
             // so no lease expires because its keep-alives were lost in the election.
-            _store.Lessor.Promote(_electionTimeout);
+            _slot.Current.Lessor.Promote(_electionTimeout);
         }
         else
         {
-            _store.Lessor.Demote();
+            _slot.Current.Lessor.Demote();
         }
     }
 
@@ -384,7 +394,7 @@ public sealed class RaftConsensus : IConsensus, IAsyncDisposable
                 continue;
             }
 
-            foreach (long id in _store.Lessor.Expired())
+            foreach (long id in _slot.Current.Lessor.Expired())
             {
                 lock (_revoking)
                 {

@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
 using System.Net;
+using DotNext.Net.Cluster;
 using DotNext.Net.Cluster.Consensus.Raft;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
 using Grpc.Net.Client;
-using KvCluster.Kv.Mvcc;
 using KvCluster.KvServer.Config;
 using KvCluster.KvServer.Hosting;
 
@@ -24,8 +24,16 @@ public sealed class RaftNode : IAsyncDisposable
     private readonly ConcurrentDictionary<EndPoint, (string Name, ulong Id)> _known = new();
     private readonly ConcurrentDictionary<string, GrpcChannel> _channels = new();
     private readonly ConcurrentDictionary<EndPoint, IReadOnlyDictionary<string, string>> _metadata = new();
+    private readonly IReadOnlyCollection<IPEndPoint> _initial;
+    private readonly string _raftDir;
+    private readonly ILoggerFactory _loggers;
+    private readonly ILogger _log;
+    private RaftCluster _cluster;
+    private WriteAheadLog _wal;
+    private int _restarting;
+    private int _restarts;
 
-    public RaftNode(ServerConfig config, LocalMember local, MvccStore store, ILoggerFactory loggers)
+    public RaftNode(ServerConfig config, LocalMember local, EngineSlot slot, ILoggerFactory loggers)
     {
         _config = config;
         _local = local;
@@ -40,41 +48,29 @@ public sealed class RaftNode : IAsyncDisposable
 
         // A member joining an existing cluster starts with no members and waits for the leader to add it.
         Joining = config.InitialClusterState == "existing";
-        IReadOnlyCollection<IPEndPoint> initial = Joining ? [] : [.. config.InitialCluster.Select(m => EndPointOf(m.PeerUrl)).Distinct()];
-        string raftDir = Path.Combine(config.DataDir, "member", "raft");
-        Directory.CreateDirectory(raftDir);
-        StateMachine = new KvStateMachine(store, local.Id);
-        Log = new WriteAheadLog(new WriteAheadLog.Options { Location = raftDir, ChunkSize = ChunkSize }, StateMachine);
-        var tcp = new RaftCluster.TcpConfiguration(EndPointOf(config.ListenPeerUrls[0]))
-        {
-            PublicEndPoint = EndPointOf(config.InitialAdvertisePeerUrls[0]),
-            ColdStart = false,
-            LowerElectionTimeout = config.ElectionTimeoutMs,
-            UpperElectionTimeout = config.ElectionTimeoutMs * 2,
-            HeartbeatThreshold = Math.Clamp((double)config.HeartbeatIntervalMs / config.ElectionTimeoutMs, 0.01, 0.99),
-            RequestTimeout = TimeSpan.FromMilliseconds(config.ElectionTimeoutMs),
-            LoggerFactory = loggers,
-            ConfigurationStorage = new FileClusterConfigurationStorage(Path.Combine(raftDir, "members"), initial),
-        };
-        tcp.Metadata["name"] = config.Name;
-        tcp.Metadata["client-urls"] = string.Join(",", local.ClientUrls);
-        tcp.Metadata["peer-urls"] = string.Join(",", local.PeerUrls);
-        tcp.Metadata["cluster-id"] = local.ClusterId.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        Cluster = new RaftCluster(tcp) { AuditTrail = Log };
-        if (Joining)
-        {
-            Cluster.LeaderChanged += (c, leader) => { _ = AdoptClusterIdAsync(leader as IRaftClusterMember); };
-        }
+        _initial = Joining ? [] : [.. config.InitialCluster.Select(m => EndPointOf(m.PeerUrl)).Distinct()];
+        _raftDir = Path.Combine(config.DataDir, "member", "raft");
+        Directory.CreateDirectory(_raftDir);
+        _loggers = new WalFailureWatch(loggers, OnWalPageMissing);
+        _log = loggers.CreateLogger<RaftNode>();
+        StateMachine = new KvStateMachine(slot, local.Id, _raftDir, config.SnapshotCount, config.SnapshotCatchUpEntries);
+        (_cluster, _wal) = Build();
     }
 
-    public RaftCluster Cluster { get; }
+    /// <summary>Raised on every leader change (also across restarts of the Raft layer).</summary>
+    public event Action<IClusterMember?>? LeaderChanged;
+
+    public RaftCluster Cluster => Volatile.Read(ref _cluster);
 
     /// <summary>Started with --initial-cluster-state existing: added by the leader (etcdctl member add).</summary>
     public bool Joining { get; }
 
-    public WriteAheadLog Log { get; }
+    public WriteAheadLog Log => Volatile.Read(ref _wal);
 
     public KvStateMachine StateMachine { get; }
+
+    /// <summary>How many times the Raft layer was rebuilt after DotNext's WAL lost a page (see <see cref="WalFailureWatch"/>).</summary>
+    public int Restarts => Volatile.Read(ref _restarts);
 
     public ServerConfig Config => _config;
 
@@ -88,6 +84,89 @@ public sealed class RaftNode : IAsyncDisposable
         _known.TryGetValue(ep, out var m) ? m.Id : LocalMember.MemberIdOf([$"http://{ep}"], _config.InitialClusterToken);
 
     public Task StartAsync(CancellationToken ct) => Cluster.StartAsync(ct);
+
+    /// <summary>A Raft peer over TCP on the peer URL with its log in member/raft, applying to <see cref="StateMachine"/>.</summary>
+    private (RaftCluster, WriteAheadLog) Build()
+    {
+        var wal = new WriteAheadLog(new WriteAheadLog.Options { Location = _raftDir, ChunkSize = ChunkSize }, StateMachine);
+        var tcp = new RaftCluster.TcpConfiguration(EndPointOf(_config.ListenPeerUrls[0]))
+        {
+            PublicEndPoint = EndPointOf(_config.InitialAdvertisePeerUrls[0]),
+            ColdStart = false,
+            LowerElectionTimeout = _config.ElectionTimeoutMs,
+            UpperElectionTimeout = _config.ElectionTimeoutMs * 2,
+            HeartbeatThreshold = Math.Clamp((double)_config.HeartbeatIntervalMs / _config.ElectionTimeoutMs, 0.01, 0.99),
+            RequestTimeout = TimeSpan.FromMilliseconds(_config.ElectionTimeoutMs),
+            LoggerFactory = _loggers,
+            ConfigurationStorage = new FileClusterConfigurationStorage(Path.Combine(_raftDir, "members"), _initial),
+        };
+        tcp.Metadata["name"] = _config.Name;
+        tcp.Metadata["client-urls"] = string.Join(",", _local.ClientUrls);
+        tcp.Metadata["peer-urls"] = string.Join(",", _local.PeerUrls);
+        tcp.Metadata["cluster-id"] = _local.ClusterId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var cluster = new RaftCluster(tcp) { AuditTrail = wal };
+        cluster.LeaderChanged += (c, leader) =>
+        {
+            if (Joining)
+            {
+                _ = AdoptClusterIdAsync(leader as IRaftClusterMember);
+            }
+
+            LeaderChanged?.Invoke(leader);
+        };
+        return (cluster, wal);
+    }
+
+    /// <summary>
+    /// DotNext 6.12's known failure: after a snapshot install or log compaction, a member may read a
+    /// log page already deleted ("WAL page N doesn't exist on the disk") and stay broken until
+    /// restarted. We restart the Raft layer in place: stop the cluster, reopen the WAL from the
+    /// snapshot point (the engine keeps its state; entries it holds are skipped), rejoin.
+    /// </summary>
+    private void OnWalPageMissing()
+    {
+        if (Interlocked.CompareExchange(ref _restarting, 1, 0) == 0)
+        {
+            _ = Task.Run(RestartAsync);
+        }
+    }
+
+    private async Task RestartAsync()
+    {
+        try
+        {
+            RaftLog.WalRestart(_log);
+            var (oldCluster, oldWal) = (Cluster, Log);
+            using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
+            {
+                try
+                {
+                    await oldCluster.StopAsync(timeout.Token).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is OperationCanceledException or InvalidOperationException)
+                {
+                }
+            }
+
+            oldCluster.Dispose();
+            oldWal.Dispose();
+            await StateMachine.Installed.ConfigureAwait(false);
+            var (cluster, wal) = Build();
+            Volatile.Write(ref _wal, wal);
+            Volatile.Write(ref _cluster, cluster);
+            await cluster.StartAsync(CancellationToken.None).ConfigureAwait(false);
+            Interlocked.Increment(ref _restarts);
+            RaftLog.WalRestarted(_log);
+        }
+        catch (Exception e)
+        {
+            RaftLog.WalRestartFailed(_log, e);
+        }
+        finally
+        {
+            Volatile.Write(ref _restarting, 0);
+        }
+    }
 
     /// <summary>A member's name, client and peer URLs as it announces them; null while it cannot be reached.</summary>
     public async ValueTask<IReadOnlyDictionary<string, string>?> MetadataAsync(IRaftClusterMember m, CancellationToken ct)

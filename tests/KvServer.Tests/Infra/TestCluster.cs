@@ -38,9 +38,9 @@ public sealed class TestCluster : IAsyncDisposable
     private readonly string[] _flags;
     private readonly Dictionary<int, GrpcChannel> _channels = [];
 
-    private TestCluster(int n, bool proxied, int heartbeatMs, int electionMs)
+    private TestCluster(int n, bool proxied, int heartbeatMs, int electionMs, string[] extraFlags)
     {
-        _flags = ["--heartbeat-interval", $"{heartbeatMs}", "--election-timeout", $"{electionMs}"];
+        _flags = ["--heartbeat-interval", $"{heartbeatMs}", "--election-timeout", $"{electionMs}", .. extraFlags];
         for (int i = 0; i < n; i++)
         {
             int peer = Processes.FreePort();
@@ -71,9 +71,9 @@ public sealed class TestCluster : IAsyncDisposable
 
     public string InitialCluster() => string.Join(",", Members.Select(m => $"{m.Name}=http://127.0.0.1:{m.AdvertisedPeerPort}"));
 
-    public static async Task<TestCluster> StartAsync(int n, bool proxied = false, int heartbeatMs = 50, int electionMs = 500)
+    public static async Task<TestCluster> StartAsync(int n, bool proxied = false, int heartbeatMs = 50, int electionMs = 500, params string[] extraFlags)
     {
-        var c = new TestCluster(n, proxied, heartbeatMs, electionMs);
+        var c = new TestCluster(n, proxied, heartbeatMs, electionMs, extraFlags);
         foreach (var m in c.Members)
         {
             m.Launch();
