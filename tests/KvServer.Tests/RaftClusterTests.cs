@@ -163,6 +163,15 @@ public sealed class RaftClusterTests(ITestOutputHelper output)
         var local = await c.Kv(leader).RangeAsync(new RangeRequest { Key = Bytes("before"), Serializable = true });
         Assert.True(local.Count == 1, "a serializable read on the isolated member found nothing");
 
+        // Once it knows it has no leader, requests that require one (clientv3's WithRequireLeader) fail at once.
+        var noLeader = await EventuallyAsync(async () => (await c.Maintenance(leader).StatusAsync(new StatusRequest())).Leader == 0);
+        Assert.True(noLeader, "the isolated member still names a leader");
+        var hasLeader = new Metadata { { "hasleader", "true" } };
+        sw.Restart();
+        var fast = await Assert.ThrowsAsync<RpcException>(async () => await c.Kv(leader).RangeAsync(new RangeRequest { Key = Bytes("before") }, hasLeader));
+        Assert.Equal("etcdserver: no leader", fast.Status.Detail);
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(1), $"hasleader request took {sw.Elapsed}");
+
         // The majority goes on without it.
         int next = await c.WaitForLeaderAsync(LeaderTimeout, leader);
         Assert.NotEqual(leader, next);
@@ -179,6 +188,42 @@ public sealed class RaftClusterTests(ITestOutputHelper output)
         Assert.True(lost.Count == 0, "a write the isolated member refused was committed later");
         await c.WaitForLeaderAsync(LeaderTimeout);
         await AssertSameHashAsync(c);
+    }
+
+    [Fact]
+    public async Task AWatchOnAFollowerSeesEveryWriteInOrderAcrossALeaderChange()
+    {
+        await using var c = await TestCluster.StartAsync(3);
+        int leader = await c.WaitForLeaderAsync(LeaderTimeout);
+        int watcher = (leader + 1) % 3;
+        long start = (await c.Kv(leader).PutAsync(Put("w/start", "0"))).Header.Revision;
+        using var watch = new Watch.WatchClient(c.Channel(watcher)).Watch();
+        await watch.RequestStream.WriteAsync(new WatchRequest { CreateRequest = new WatchCreateRequest { Key = Bytes("w/"), RangeEnd = Bytes("w0"), StartRevision = start } });
+        Assert.True(await watch.ResponseStream.MoveNext(CancellationToken.None));
+        Assert.True(watch.ResponseStream.Current.Created);
+
+        var written = new List<long>();
+        for (int i = 0; i < 20; i++)
+        {
+            written.Add((await c.Kv(leader).PutAsync(Put($"w/{i:D2}", "a"))).Header.Revision);
+        }
+
+        c.Members[leader].Kill();
+        int next = await c.WaitForLeaderAsync(LeaderTimeout, leader);
+        for (int i = 20; i < 40; i++)
+        {
+            written.Add((await c.Kv(next).PutAsync(Put($"w/{i:D2}", "b"))).Header.Revision);
+        }
+
+        var seen = new List<long>();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (seen.Count < 41 && await watch.ResponseStream.MoveNext(timeout.Token))
+        {
+            seen.AddRange(watch.ResponseStream.Current.Events.Select(e => e.Kv.ModRevision));
+        }
+
+        // No gap, no duplicate, never backwards: exactly the start key and every acknowledged write, in order.
+        Assert.Equal([start, .. written], seen);
     }
 
     [Fact]

@@ -10,9 +10,9 @@ namespace KvCluster.KvServer.Rpc;
 /// <summary>
 /// Wraps every RPC: translates domain errors into etcd's statuses (<see cref="RpcErrors"/>) so
 /// handlers stay short, and counts and times calls under go-grpc-prometheus' metric names, which is
-/// what etcd exposes.
+/// what etcd exposes. Requests that require a leader (metadata hasleader=true) fail fast without one.
 /// </summary>
-public sealed class RpcInterceptor(ILogger<RpcInterceptor> logger) : Interceptor
+public sealed class RpcInterceptor(ILogger<RpcInterceptor> logger, Consensus.IConsensus consensus) : Interceptor
 {
     private static readonly string[] MethodLabels = ["grpc_type", "grpc_service", "grpc_method"];
 
@@ -53,6 +53,12 @@ public sealed class RpcInterceptor(ILogger<RpcInterceptor> logger) : Interceptor
         var code = StatusCode.OK;
         try
         {
+            // clientv3's WithRequireLeader: a request carrying hasleader=true fails at once without a leader.
+            if (consensus.Status.Leader == 0 && context.RequestHeaders.GetValue("hasleader") == "true")
+            {
+                throw new RpcException(new Status(StatusCode.Unavailable, "etcdserver: no leader"));
+            }
+
             return await call();
         }
         catch (Exception e)
