@@ -56,6 +56,10 @@ public sealed class RaftClusterTests(ITestOutputHelper output)
         await c.Kv(follower).PutAsync(Put("after/1", "x"));
         await c.Kv(next).PutAsync(Put("after/2", "y"));
 
+        // Auth state is per member, not replicated: changing it in a cluster is refused, not half applied.
+        var auth = await Assert.ThrowsAsync<RpcException>(async () => await new Api.Auth.AuthClient(c.Channel(next)).UserAddAsync(new AuthUserAddRequest { Name = "u", Password = "p" }));
+        Assert.Equal(StatusCode.Unimplemented, auth.StatusCode);
+
         // The old leader restarts on its data dir and catches up.
         await c.RestartAsync(leader);
         var ok = await EventuallyAsync(async () => (await c.Kv(leader).RangeAsync(Prefix("after/"))).Count == 2);

@@ -9,16 +9,31 @@ using AuthPb = KvCluster.KvServer.Api.AuthPb;
 namespace KvCluster.KvServer.Rpc;
 
 /// <summary>etcd's Auth service over <see cref="AuthStore"/>. Every call but Authenticate, AuthEnable and AuthStatus needs the root role once auth is on.</summary>
-public sealed class AuthService(IKv kv, LocalMember member, AuthStore auth) : Api.Auth.AuthBase
+public sealed class AuthService(IKv kv, LocalMember member, AuthStore auth, Config.ServerConfig config) : Api.Auth.AuthBase
 {
+    /// <summary>
+    /// Users, roles and the auth switch live in each member's own file, not in the Raft log: in a
+    /// cluster a change would reach one member only, so it is refused rather than half applied.
+    /// </summary>
+    private void RequireReplicable()
+    {
+        if (config.Clustered)
+        {
+            throw new RpcException(new Status(StatusCode.Unimplemented,
+                "etcdserver: changing auth (users, roles, enable/disable) is not supported in a multi-member cluster yet: auth state is not replicated"));
+        }
+    }
+
     public override Task<AuthEnableResponse> AuthEnable(AuthEnableRequest request, ServerCallContext context)
     {
+        RequireReplicable();
         auth.Enable();
         return Done(new AuthEnableResponse { Header = Header() });
     }
 
     public override Task<AuthDisableResponse> AuthDisable(AuthDisableRequest request, ServerCallContext context)
     {
+        RequireReplicable();
         Admin(context);
         auth.Disable();
         return Done(new AuthDisableResponse { Header = Header() });
@@ -32,6 +47,7 @@ public sealed class AuthService(IKv kv, LocalMember member, AuthStore auth) : Ap
 
     public override Task<AuthUserAddResponse> UserAdd(AuthUserAddRequest request, ServerCallContext context)
     {
+        RequireReplicable();
         Admin(context);
         auth.UserAdd(request.Name, request.Password, request.Options?.NoPassword ?? false);
         return Done(new AuthUserAddResponse { Header = Header() });
@@ -55,6 +71,7 @@ public sealed class AuthService(IKv kv, LocalMember member, AuthStore auth) : Ap
 
     public override Task<AuthUserDeleteResponse> UserDelete(AuthUserDeleteRequest request, ServerCallContext context)
     {
+        RequireReplicable();
         Admin(context);
         auth.UserDelete(request.Name);
         return Done(new AuthUserDeleteResponse { Header = Header() });
@@ -62,6 +79,7 @@ public sealed class AuthService(IKv kv, LocalMember member, AuthStore auth) : Ap
 
     public override Task<AuthUserChangePasswordResponse> UserChangePassword(AuthUserChangePasswordRequest request, ServerCallContext context)
     {
+        RequireReplicable();
         Admin(context);
         auth.UserChangePassword(request.Name, request.Password);
         return Done(new AuthUserChangePasswordResponse { Header = Header() });
@@ -69,6 +87,7 @@ public sealed class AuthService(IKv kv, LocalMember member, AuthStore auth) : Ap
 
     public override Task<AuthUserGrantRoleResponse> UserGrantRole(AuthUserGrantRoleRequest request, ServerCallContext context)
     {
+        RequireReplicable();
         Admin(context);
         auth.UserGrantRole(request.User, request.Role);
         return Done(new AuthUserGrantRoleResponse { Header = Header() });
@@ -76,6 +95,7 @@ public sealed class AuthService(IKv kv, LocalMember member, AuthStore auth) : Ap
 
     public override Task<AuthUserRevokeRoleResponse> UserRevokeRole(AuthUserRevokeRoleRequest request, ServerCallContext context)
     {
+        RequireReplicable();
         Admin(context);
         auth.UserRevokeRole(request.Name, request.Role);
         return Done(new AuthUserRevokeRoleResponse { Header = Header() });
@@ -83,6 +103,7 @@ public sealed class AuthService(IKv kv, LocalMember member, AuthStore auth) : Ap
 
     public override Task<AuthRoleAddResponse> RoleAdd(AuthRoleAddRequest request, ServerCallContext context)
     {
+        RequireReplicable();
         Admin(context);
         auth.RoleAdd(request.Name);
         return Done(new AuthRoleAddResponse { Header = Header() });
@@ -115,6 +136,7 @@ public sealed class AuthService(IKv kv, LocalMember member, AuthStore auth) : Ap
 
     public override Task<AuthRoleDeleteResponse> RoleDelete(AuthRoleDeleteRequest request, ServerCallContext context)
     {
+        RequireReplicable();
         Admin(context);
         auth.RoleDelete(request.Role);
         return Done(new AuthRoleDeleteResponse { Header = Header() });
@@ -122,6 +144,7 @@ public sealed class AuthService(IKv kv, LocalMember member, AuthStore auth) : Ap
 
     public override Task<AuthRoleGrantPermissionResponse> RoleGrantPermission(AuthRoleGrantPermissionRequest request, ServerCallContext context)
     {
+        RequireReplicable();
         Admin(context);
         if (request.Perm is null)
         {
@@ -134,6 +157,7 @@ public sealed class AuthService(IKv kv, LocalMember member, AuthStore auth) : Ap
 
     public override Task<AuthRoleRevokePermissionResponse> RoleRevokePermission(AuthRoleRevokePermissionRequest request, ServerCallContext context)
     {
+        RequireReplicable();
         Admin(context);
         auth.RoleRevokePermission(request.Role, request.Key.ToByteArray(), request.RangeEnd.ToByteArray());
         return Done(new AuthRoleRevokePermissionResponse { Header = Header() });
