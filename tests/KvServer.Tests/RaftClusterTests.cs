@@ -275,7 +275,7 @@ public sealed class RaftClusterTests(ITestOutputHelper output)
     public async Task ALaggingFollowerCatchesUpFromASnapshotAfterTheLogIsCompacted_Repeatedly()
     {
         // etcd's default timeouts: a snapshot stream held by the cut link must not cost the leader its lease.
-        await using var c = await TestCluster.StartAsync(3, proxied: true, heartbeatMs: 100, electionMs: 1000, extraFlags: ["--snapshot-count", "20", "--experimental-snapshot-catchup-entries", "10"]);
+        await using var c = await TestCluster.StartAsync(3, proxied: true, heartbeatMs: 100, electionMs: 1000, extraFlags: ["--snapshot-count", "20", "--experimental-snapshot-catchup-entries", "40"]);
         int leader = await c.WaitForLeaderAsync(LeaderTimeout);
         var pointers = new HashSet<string>();
         for (int round = 0; round < 5; round++)
@@ -299,7 +299,11 @@ public sealed class RaftClusterTests(ITestOutputHelper output)
             c.Heal();
             var caughtUp = await EventuallyAsync(async () =>
                 (await c.Kv(follower).RangeAsync(new RangeRequest { Key = Bytes($"r{round}/"), RangeEnd = Bytes($"r{round}0"), Serializable = true, CountOnly = true })).Count == 120);
-            Assert.True(caughtUp, $"round {round}: member m{follower} did not catch up\n{Problems(c)}");
+            if (!caughtUp)
+            {
+                Assert.Fail($"round {round}: member m{follower} did not catch up\n{Problems(c)}");
+            }
+
             string pointer = Path.Combine(c.Members[follower].DataDir, "member", "kv.current");
             Assert.True(File.Exists(pointer), $"round {round}: m{follower} caught up without a snapshot");
             pointers.Add($"m{follower}:{await File.ReadAllTextAsync(pointer)}");
@@ -380,8 +384,18 @@ public sealed class RaftClusterTests(ITestOutputHelper output)
         await AssertSameHashAsync(c, rest);
     }
 
-    /// <summary>The distinct errors in each member's log, to explain a failure.</summary>
-    private static string Problems(TestCluster c) => string.Join("\n", c.Members.Select((m, j) =>
+    /// <summary>The distinct errors in each member's log, to explain a failure (whole logs in the temp dir).</summary>
+    private static string Problems(TestCluster c)
+    {
+        for (int j = 0; j < c.Members.Count; j++)
+        {
+            File.WriteAllText(Path.Combine(Path.GetTempPath(), $"raft-failure-m{j}.log"), c.Members[j].Output);
+        }
+
+        return ProblemLines(c);
+    }
+
+    private static string ProblemLines(TestCluster c) => string.Join("\n", c.Members.Select((m, j) =>
         $"m{j}: " + string.Join("\n  ", m.Output.Split('\n')
             .Where(l => l.Contains("\"LogLevel\":\"Error", StringComparison.Ordinal) || l.Contains("\"LogLevel\":\"Critical", StringComparison.Ordinal) || l.Contains("Unhandled", StringComparison.Ordinal))
             .Select(l => l.Length > 700 ? l[..700] : l).Distinct().TakeLast(6))));

@@ -36,6 +36,8 @@ public sealed class KvStateMachine : IStateMachine
     private readonly List<(long Index, long Term)> _termStarts = [];
     private EngineSnapshot? _snapshot;
     private Task _installing = Task.CompletedTask;
+    private long _newestInstall;
+    private Task _deferred = Task.CompletedTask;
     private long _lastPointCheck;
 
     public KvStateMachine(EngineSlot slot, ulong self, string raftDir, long snapshotCount, long catchUp)
@@ -102,11 +104,15 @@ public sealed class KvStateMachine : IStateMachine
             return entry.Index;
         }
 
-        await _installing.ConfigureAwait(false);
         long first = entry.Index * MaxBatch;
-        if (entry.IsConfiguration || first + MaxBatch - 1 <= Engine.AppliedIndex)
+        bool deferred = !_installing.IsCompleted || !_deferred.IsCompleted;
+        if (entry.IsConfiguration || (!deferred && first + MaxBatch - 1 <= Engine.AppliedIndex))
         {
-            await MaybeMoveSnapshotAsync(entry.Index).ConfigureAwait(false);
+            if (!deferred)
+            {
+                await MaybeMoveSnapshotAsync(entry.Index).ConfigureAwait(false);
+            }
+
             return entry.Index;
         }
 
@@ -117,6 +123,34 @@ public sealed class KvStateMachine : IStateMachine
             return entry.Index;
         }
 
+        if (deferred)
+        {
+            // An engine is being built from a snapshot: this entry goes to it, after it. DotNext's
+            // apply loop must not wait for the build (a snapshot request would time out behind it).
+            var before = Task.WhenAll(_deferred, _installing);
+            var chained = Task.Run(async () =>
+            {
+                await before.ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+                await ApplyBatchAsync(batch, first, track: false).ConfigureAwait(false);
+            });
+            _deferred = chained;
+            Volatile.Write(ref _last, chained.ContinueWith(object (_) => 0L, TaskScheduler.Default));
+            return entry.Index;
+        }
+
+        await ApplyBatchAsync(batch, first, track: true).ConfigureAwait(false);
+        await MaybeMoveSnapshotAsync(entry.Index).ConfigureAwait(false);
+        return entry.Index;
+    }
+
+    /// <summary>
+    /// Starts each request's engine write in order (skipping those the engine already holds) and
+    /// hands outcomes to waiting clients. Returns once all are visible. With <paramref name="track"/>,
+    /// <see cref="LastApplied"/> follows each request.
+    /// </summary>
+    private async Task ApplyBatchAsync(InternalBatch batch, long first, bool track)
+    {
+        var started = new List<Task>(batch.Requests.Count);
         for (int i = 0; i < batch.Requests.Count; i++)
         {
             var request = batch.Requests[i];
@@ -131,7 +165,12 @@ public sealed class KvStateMachine : IStateMachine
             {
                 // The engine compacts on the caller's thread: let every earlier write land first, and
                 // finish before any later one starts, so every member compacts at the same point.
-                await _last.ConfigureAwait(false);
+                await Task.WhenAll(started).ConfigureAwait(false);
+                if (track)
+                {
+                    await _last.ConfigureAwait(false);
+                }
+
                 applied = Start(request, position);
                 await applied.ConfigureAwait(false);
             }
@@ -140,15 +179,22 @@ public sealed class KvStateMachine : IStateMachine
                 applied = Start(request, position);
             }
 
-            Volatile.Write(ref _last, applied);
+            started.Add(applied);
+            if (track)
+            {
+                Volatile.Write(ref _last, applied);
+            }
+
             if (request.Origin == _self && _waiters.TryRemove(request.Id, out var waiter))
             {
                 waiter.TrySetResult(applied);
             }
         }
 
-        await MaybeMoveSnapshotAsync(entry.Index).ConfigureAwait(false);
-        return entry.Index;
+        if (!track)
+        {
+            await Task.WhenAll(started).ConfigureAwait(false);
+        }
     }
 
     private void NoteTerm(long index, long term)
@@ -196,15 +242,14 @@ public sealed class KvStateMachine : IStateMachine
     /// <summary>
     /// A leader's snapshot: the whole engine, swapped in for ours. The request must be answered
     /// within DotNext's request timeout, while building an engine takes longer: the snapshot is made
-    /// durable (file, then its point) and acknowledged, and the engine is built in the background.
+    /// durable (file, then its point) and acknowledged at once, and the engine is built in the
+    /// background, after any build before it (an older one is skipped when a newer snapshot came).
     /// Later entries, reads that need them, and snapshots sent from here wait for it; a restart in
-    /// between finishes it before the log is opened (<see cref="FinishPendingInstall"/>).
+    /// between finishes the newest before the log is opened (<see cref="FinishPendingInstall"/>).
     /// </summary>
     private async ValueTask InstallAsync(LogEntry entry, CancellationToken token)
     {
-        await _installing.ConfigureAwait(false);
-        await _last.ConfigureAwait(false);
-        string path = Path.Combine(_raftDir, "snapshot-install");
+        string path = Path.Combine(_raftDir, $"snapshot-install-{entry.Index}");
         await using (var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
         {
             await entry.WriteToAsync(file, 1 << 16, token).ConfigureAwait(false);
@@ -216,36 +261,56 @@ public sealed class KvStateMachine : IStateMachine
         _termStarts.Add((entry.Index, entry.Term));
         _lastPointCheck = entry.Index;
         Publish(entry.Index, entry.Term);
-        var installing = Task.Run(() => FinishInstallAsync(_slot, _raftDir));
+        long index = entry.Index;
+        Volatile.Write(ref _newestInstall, index);
+        var before = Task.WhenAll(_installing, _last, _deferred);
+        var installing = Task.Run(async () =>
+        {
+            await before.ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+            if (Volatile.Read(ref _newestInstall) == index)
+            {
+                await FinishAsync(_slot, path).ConfigureAwait(false);
+                SnapshotsInstalled++;
+            }
+            else
+            {
+                Forget(path);
+            }
+        });
         _installing = installing;
         Volatile.Write(ref _last, installing.ContinueWith(object (_) => 0L, TaskScheduler.Default));
     }
 
-    /// <summary>Builds the engine from a received snapshot and swaps it in; then forgets the snapshot file.</summary>
-    private async Task FinishInstallAsync(EngineSlot slot, string raftDir)
+    private static async Task FinishAsync(EngineSlot slot, string path)
     {
-        await FinishAsync(slot, raftDir).ConfigureAwait(false);
-        SnapshotsInstalled++;
-    }
-
-    private static async Task FinishAsync(EngineSlot slot, string raftDir)
-    {
-        string path = Path.Combine(raftDir, "snapshot-install");
         await using (var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous))
         {
             await slot.ReplaceAsync(file, $"{ReadPoint(path + ".point").Index}-{DateTime.UtcNow:yyyyMMddHHmmssfff}").ConfigureAwait(false);
         }
 
+        Forget(path);
+    }
+
+    private static void Forget(string path)
+    {
         File.Delete(path + ".point");
         File.Delete(path);
     }
 
-    /// <summary>At start, before the log opens: finishes a snapshot install a crash interrupted.</summary>
+    /// <summary>At start, before the log opens: finishes the newest snapshot install a crash interrupted.</summary>
     public static void FinishPendingInstall(EngineSlot slot, string raftDir)
     {
-        if (File.Exists(Path.Combine(raftDir, "snapshot-install.point")))
+        var pending = Directory.GetFiles(raftDir, "snapshot-install-*.point").Select(p => p[..^".point".Length])
+            .OrderBy(p => ReadPoint(p + ".point").Index).ToList();
+        if (pending.Count == 0)
         {
-            FinishAsync(slot, raftDir).GetAwaiter().GetResult();
+            return;
+        }
+
+        FinishAsync(slot, pending[^1]).GetAwaiter().GetResult();
+        foreach (var older in pending.SkipLast(1))
+        {
+            Forget(older);
         }
     }
 
