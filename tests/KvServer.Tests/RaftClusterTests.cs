@@ -369,10 +369,11 @@ public sealed class RaftClusterTests(ITestOutputHelper output)
         Assert.True(remove.ExitCode == 0, remove.ToString());
         // etcdctl pads the id to 16 characters with spaces.
         Assert.Matches($@"Member +{status.Header.MemberId:x} removed", remove.Stdout);
-        await Task.Delay(TimeSpan.FromSeconds(1));
+        // As a removed etcd member does, the removed member stops by itself.
+        var exited = await EventuallyAsync(() => Task.FromResult(c.Members[removed].HasExited));
+        Assert.True(exited, "the removed member is still running");
         stop.Cancel();
         await Task.WhenAll(writers);
-        c.Members[removed].Kill();
 
         var rest = Enumerable.Range(0, c.Members.Count).Where(i => i != removed).ToArray();
         var list = await Etcdctl.RunAsync(c.Members[rest[0]], "member list");

@@ -10,7 +10,7 @@ namespace KvCluster.KvServer.Raft;
 /// A member that is not the leader answers <see cref="NotLeader"/>, and the follower retries with
 /// the new leader.
 /// </summary>
-public sealed class PeerService(RaftNode node, RaftConsensus consensus, RaftMembership members, IKv kv, LocalMember member) : Peer.PeerBase
+public sealed class PeerService(RaftNode node, RaftConsensus consensus, RaftMembership members, IKv kv, LocalMember member, IHostApplicationLifetime lifetime, ILogger<PeerService> logger) : Peer.PeerBase
 {
     public const string NotLeader = "kvcluster: not the leader";
 
@@ -83,6 +83,19 @@ public sealed class PeerService(RaftNode node, RaftConsensus consensus, RaftMemb
     {
         RequireLeader();
         return await members.RemoveAsync(request, context.CancellationToken);
+    }
+
+    /// <summary>This member was removed: it stops serving, as etcd's removed member does ("the member has been permanently removed from the cluster").</summary>
+    public override Task<RemovedNotice> Removed(RemovedNotice request, ServerCallContext context)
+    {
+        if (request.MemberId != member.Id)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"kvcluster: this is member {member.Id:x}, not {request.MemberId:x}"));
+        }
+
+        RaftLog.Removed(logger, member.Id.ToString("x", System.Globalization.CultureInfo.InvariantCulture));
+        _ = Task.Delay(200).ContinueWith(_ => lifetime.StopApplication(), TaskScheduler.Default);
+        return Task.FromResult(request);
     }
 
     private void RequireLeader()

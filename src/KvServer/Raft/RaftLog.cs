@@ -18,6 +18,12 @@ internal static partial class RaftLog
     [LoggerMessage(EventId = 305, Level = LogLevel.Error, Message = "restarting the Raft layer failed")]
     public static partial void WalRestartFailed(ILogger logger, Exception e);
 
+    [LoggerMessage(EventId = 306, Level = LogLevel.Warning, Message = "the member has been permanently removed from the cluster (member {MemberId}); stopping")]
+    public static partial void Removed(ILogger logger, string memberId);
+
+    [LoggerMessage(EventId = 307, Level = LogLevel.Warning, Message = "could not tell removed member {MemberId} to stop: {Reason}")]
+    public static partial void RemovedNotTold(ILogger logger, string memberId, string reason);
+
     [LoggerMessage(EventId = 302, Level = LogLevel.Information, Message = "leader changed to {Leader} (term {Term})")]
     public static partial void LeaderChanged(ILogger logger, string leader, ulong term);
 }

@@ -123,15 +123,43 @@ public sealed class RaftMembership(RaftNode node, ILogger<RaftMembership> logger
         else
         {
             var member = node.Cluster.Members.FirstOrDefault(m => node.IdOf(m.EndPoint) == request.ID) ?? throw RpcErrors.MemberNotFound();
+            Wire.Peer.PeerClient? removed = null;
+            try
+            {
+                removed = member.IsRemote ? await node.PeerAsync(member, ct).ConfigureAwait(false) : null;
+            }
+            catch (IOException)
+            {
+                // Not reachable now: it cannot be told.
+            }
+
             if (!await node.Cluster.RemoveMemberAsync(member.EndPoint, ct).ConfigureAwait(false))
             {
                 throw RpcErrors.MemberNotFound();
+            }
+
+            if (removed is not null)
+            {
+                _ = TellRemovedAsync(removed, request.ID);
             }
         }
 
         var response = new Api.MemberRemoveResponse();
         response.Members.AddRange(await LocalListAsync(ct).ConfigureAwait(false));
         return response;
+    }
+
+    /// <summary>Tells a removed member so that it stops (best effort: one that cannot be reached is not told).</summary>
+    private async Task TellRemovedAsync(Wire.Peer.PeerClient peer, ulong id)
+    {
+        try
+        {
+            await peer.RemovedAsync(new Wire.RemovedNotice { MemberId = id }, deadline: DateTime.UtcNow.AddSeconds(5)).ConfigureAwait(false);
+        }
+        catch (RpcException e)
+        {
+            RaftLog.RemovedNotTold(logger, $"{id:x}", e.Status.Detail);
+        }
     }
 
     /// <summary>Catches the new member up and commits it, retrying until it runs (or leadership moves).</summary>

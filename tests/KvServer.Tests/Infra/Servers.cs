@@ -28,6 +28,9 @@ public abstract class ServerProcess : IAsyncDisposable
 
     public int Pid => _process?.Id ?? 0;
 
+    /// <summary>Not running (never started, killed, or exited on its own).</summary>
+    public bool HasExited => _process?.HasExited ?? true;
+
     public string Output
     {
         get { lock (_output) { return _output.ToString(); } }
