@@ -48,11 +48,7 @@ public sealed class CrashTests
         using var after = GrpcChannel.ForAddress(server.Url);
         var range = await new KV.KVClient(after).RangeAsync(new RangeRequest { Key = ByteString.CopyFromUtf8("crash/"), RangeEnd = ByteString.CopyFromUtf8("crash0") });
         var found = range.Kvs.ToDictionary(kv => kv.Key.ToStringUtf8(), kv => kv.Value.ToStringUtf8());
-        var lost = acked.Where(a => !found.TryGetValue(a.Key, out var v) || !Later(v, a.Value)).Select(a => a.Key).ToList();
+        var lost = acked.Where(a => !found.TryGetValue(a.Key, out var v) || !Acks.Later(v, a.Value)).Select(a => a.Key).ToList();
         Assert.True(lost.Count == 0, $"{lost.Count} acknowledged writes lost, e.g. {string.Join(", ", lost.Take(5))}");
     }
-
-    // A key may hold a write that was applied but whose ack never arrived: same writer, later sequence number.
-    private static bool Later(string found, string acked) =>
-        found == acked || (found.Split('-')[0] == acked.Split('-')[0] && int.Parse(found.Split('-')[1]) >= int.Parse(acked.Split('-')[1]));
 }

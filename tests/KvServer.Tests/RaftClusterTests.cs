@@ -139,7 +139,7 @@ public sealed class RaftClusterTests(ITestOutputHelper output)
         {
             var r = await c.Kv(i).RangeAsync(Prefix("crash/"));
             var found = r.Kvs.ToDictionary(kv => kv.Key.ToStringUtf8(), kv => kv.Value.ToStringUtf8());
-            var lost = acked.Where(a => !found.TryGetValue(a.Key, out var v) || !Later(v, a.Value)).Select(a => a.Key).ToList();
+            var lost = acked.Where(a => !found.TryGetValue(a.Key, out var v) || !Acks.Later(v, a.Value)).Select(a => a.Key).ToList();
             Assert.True(lost.Count == 0, $"member m{i}: {lost.Count} acknowledged writes lost, e.g. {string.Join(", ", lost.Take(5))}");
         }
 
@@ -382,7 +382,7 @@ public sealed class RaftClusterTests(ITestOutputHelper output)
         await c.Kv(joined).PutAsync(Put("after-remove", "1"));
         output.WriteLine($"{acked.Count} keys written under load while adding and removing members");
         var found = (await c.Kv(joined).RangeAsync(new RangeRequest { Key = Bytes("load/"), RangeEnd = Bytes("load0") })).Kvs.ToDictionary(kv => kv.Key.ToStringUtf8(), kv => kv.Value.ToStringUtf8());
-        Assert.All(acked, a => Assert.True(found.TryGetValue(a.Key, out var v) && Later(v, a.Value), $"acknowledged {a.Key}={a.Value} missing"));
+        Assert.All(acked, a => Assert.True(found.TryGetValue(a.Key, out var v) && Acks.Later(v, a.Value), $"acknowledged {a.Key}={a.Value} missing"));
         await AssertSameHashAsync(c, rest);
     }
 
@@ -440,9 +440,6 @@ public sealed class RaftClusterTests(ITestOutputHelper output)
 
         return false;
     }
-
-    private static bool Later(string found, string acked) =>
-        found == acked || (found.Split('-')[0] == acked.Split('-')[0] && int.Parse(found.Split('-')[1]) >= int.Parse(acked.Split('-')[1]));
 
     private static ByteString Bytes(string s) => ByteString.CopyFromUtf8(s);
 
