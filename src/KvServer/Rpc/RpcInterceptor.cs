@@ -54,7 +54,7 @@ public sealed class RpcInterceptor(ILogger<RpcInterceptor> logger, Consensus.ICo
         try
         {
             // clientv3's WithRequireLeader: a request carrying hasleader=true fails at once without a leader.
-            if (consensus.Status.Leader == 0 && context.RequestHeaders.GetValue("hasleader") == "true")
+            if (context.RequestHeaders.GetValue("hasleader") == "true" && consensus.Status.Leader == 0)
             {
                 throw new RpcException(new Status(StatusCode.Unavailable, "etcdserver: no leader"));
             }
