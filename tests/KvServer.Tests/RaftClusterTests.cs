@@ -228,6 +228,12 @@ public sealed class RaftClusterTests(ITestOutputHelper output)
 
         // No gap, no duplicate, never backwards: exactly the start key and every acknowledged write, in order.
         Assert.Equal([start, .. written], seen);
+
+        // A graceful stop (SIGTERM) of a cluster member ends the process.
+        foreach (int i in Enumerable.Range(0, 3).Where(i => i != leader))
+        {
+            Assert.True(await c.Members[i].TerminateAsync(TimeSpan.FromSeconds(45)), $"m{i} did not stop on SIGTERM");
+        }
     }
 
     [Fact]

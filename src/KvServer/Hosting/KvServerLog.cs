@@ -31,4 +31,7 @@ internal static partial class KvServerLog
 
     [LoggerMessage(EventId = 9, Level = LogLevel.Information, Message = "stopping: {Reason}")]
     public static partial void Stopping(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 120, Level = LogLevel.Warning, Message = "shutdown went on without waiting longer for {What}")]
+    public static partial void ShutdownSlow(ILogger logger, string what);
 }

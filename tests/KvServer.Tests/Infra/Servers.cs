@@ -88,6 +88,27 @@ public abstract class ServerProcess : IAsyncDisposable
         throw new TimeoutException($"{Kind} did not become healthy in 60 s:\n{Output}");
     }
 
+    /// <summary>Asks the process to stop (SIGTERM) and waits up to <paramref name="timeout"/>; true when it exited.</summary>
+    public async Task<bool> TerminateAsync(TimeSpan timeout)
+    {
+        if (_process is null || _process.HasExited)
+        {
+            return true;
+        }
+
+        await Processes.RunAsync("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cts.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Kills the process (SIGKILL) and keeps the data dir, for crash tests.</summary>
     public void Kill()
     {
