@@ -58,9 +58,6 @@ public sealed class KvStateMachine : IStateMachine
         }
     }
 
-    /// <summary>Snapshots installed from a leader (diagnostics and tests).</summary>
-    public long SnapshotsInstalled { get; private set; }
-
     private MvccStore Engine => _slot.Current;
 
     /// <summary>Requests per log entry at most.</summary>
@@ -270,7 +267,6 @@ public sealed class KvStateMachine : IStateMachine
             if (Volatile.Read(ref _newestInstall) == index)
             {
                 await FinishAsync(_slot, path).ConfigureAwait(false);
-                SnapshotsInstalled++;
             }
             else
             {

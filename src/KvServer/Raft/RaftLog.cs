@@ -23,7 +23,4 @@ internal static partial class RaftLog
 
     [LoggerMessage(EventId = 307, Level = LogLevel.Warning, Message = "could not tell removed member {MemberId} to stop: {Reason}")]
     public static partial void RemovedNotTold(ILogger logger, string memberId, string reason);
-
-    [LoggerMessage(EventId = 302, Level = LogLevel.Information, Message = "leader changed to {Leader} (term {Term})")]
-    public static partial void LeaderChanged(ILogger logger, string leader, ulong term);
 }

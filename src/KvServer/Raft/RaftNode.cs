@@ -31,7 +31,6 @@ public sealed class RaftNode : IAsyncDisposable
     private RaftCluster _cluster;
     private WriteAheadLog _wal;
     private int _restarting;
-    private int _restarts;
 
     public RaftNode(ServerConfig config, LocalMember local, EngineSlot slot, ILoggerFactory loggers)
     {
@@ -68,9 +67,6 @@ public sealed class RaftNode : IAsyncDisposable
     public WriteAheadLog Log => Volatile.Read(ref _wal);
 
     public KvStateMachine StateMachine { get; }
-
-    /// <summary>How many times the Raft layer was rebuilt after DotNext's WAL lost a page (see <see cref="WalFailureWatch"/>).</summary>
-    public int Restarts => Volatile.Read(ref _restarts);
 
     public ServerConfig Config => _config;
 
@@ -155,7 +151,6 @@ public sealed class RaftNode : IAsyncDisposable
             Volatile.Write(ref _wal, wal);
             Volatile.Write(ref _cluster, cluster);
             await cluster.StartAsync(CancellationToken.None).ConfigureAwait(false);
-            Interlocked.Increment(ref _restarts);
             RaftLog.WalRestarted(_log);
         }
         catch (Exception e)
