@@ -1,0 +1,84 @@
+using System.Globalization;
+
+namespace KvCluster.ApiServer.Hosting;
+
+/// <summary>The apiserver's flags; kube-apiserver's names where one exists.</summary>
+public sealed record ApiServerOptions
+{
+    /// <summary>--bind-address. kube-apiserver listens on every address by default; the single-machine default here is loopback.</summary>
+    public string BindAddress { get; init; } = "127.0.0.1";
+
+    /// <summary>--secure-port.</summary>
+    public int SecurePort { get; init; } = 6443;
+
+    /// <summary>--etcd-servers: comma-separated etcd v3 endpoints; none = the embedded store.</summary>
+    public IReadOnlyList<string> EtcdServers { get; init; } = [];
+
+    /// <summary>--data-dir: the embedded store, admin.kubeconfig and, by default, the certificates.</summary>
+    public string DataDir { get; init; } = "kvcluster.data";
+
+    /// <summary>--cert-dir: the CA and serving certificate (generated on first start).</summary>
+    public string? CertDir { get; init; }
+
+    /// <summary>--plain-http: serve plain HTTP instead of HTTPS (tests, or behind a TLS proxy).</summary>
+    public bool PlainHttp { get; init; }
+
+    /// <summary>--watch-bookmark-interval: how often watches that allow bookmarks get one.</summary>
+    public TimeSpan BookmarkInterval { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>--watch-cache-size: events kept per resource for watches that resume from an older resourceVersion.</summary>
+    public int WatchCacheSize { get; init; } = 10_000;
+
+    public string EffectiveCertDir => CertDir ?? Path.Combine(DataDir, "pki");
+
+    public string KubeconfigPath => Path.Combine(DataDir, "admin.kubeconfig");
+
+    public static ApiServerOptions Parse(string[] args)
+    {
+        var o = new ApiServerOptions();
+        for (var i = 0; i < args.Length; i++)
+        {
+            var arg = args[i];
+            if (!arg.StartsWith("--", StringComparison.Ordinal))
+            {
+                throw new ArgumentException($"unexpected argument \"{arg}\"");
+            }
+
+            var eq = arg.IndexOf('=');
+            var name = eq > 0 ? arg[2..eq] : arg[2..];
+            string Value() => eq > 0 ? arg[(eq + 1)..] : i + 1 < args.Length ? args[++i] : throw new ArgumentException($"flag needs an argument: --{name}");
+            o = name switch
+            {
+                "bind-address" => o with { BindAddress = Value() },
+                "secure-port" => o with { SecurePort = int.Parse(Value(), CultureInfo.InvariantCulture) },
+                "etcd-servers" => o with { EtcdServers = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) },
+                "data-dir" => o with { DataDir = Value() },
+                "cert-dir" => o with { CertDir = Value() },
+                "plain-http" => o with { PlainHttp = eq < 0 || bool.Parse(Value()) },
+                "watch-bookmark-interval" => o with { BookmarkInterval = Duration(Value()) },
+                "watch-cache-size" => o with { WatchCacheSize = int.Parse(Value(), CultureInfo.InvariantCulture) },
+                _ => throw new ArgumentException($"unknown flag: --{name}"),
+            };
+        }
+
+        return o;
+    }
+
+    /// <summary>A Go-style duration: "500ms", "10s", "1m".</summary>
+    private static TimeSpan Duration(string text)
+    {
+        if (text.EndsWith("ms", StringComparison.Ordinal))
+        {
+            return TimeSpan.FromMilliseconds(double.Parse(text[..^2], CultureInfo.InvariantCulture));
+        }
+
+        var value = double.Parse(text[..^1], CultureInfo.InvariantCulture);
+        return text[^1] switch
+        {
+            's' => TimeSpan.FromSeconds(value),
+            'm' => TimeSpan.FromMinutes(value),
+            'h' => TimeSpan.FromHours(value),
+            _ => throw new ArgumentException($"invalid duration \"{text}\""),
+        };
+    }
+}

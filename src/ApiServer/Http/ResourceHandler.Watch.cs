@@ -1,0 +1,68 @@
+using System.Buffers;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using KvCluster.ApiServer.Registry;
+using KvCluster.ApiServer.Storage;
+using Microsoft.AspNetCore.Http;
+
+namespace KvCluster.ApiServer.Http;
+
+internal sealed partial class ResourceHandler
+{
+    /// <summary>
+    /// A watch: one JSON object per line ({"type":…,"object":…}), flushed per event, until the client
+    /// goes, timeoutSeconds passes, or the server falls behind this client (it then resumes from the
+    /// last resourceVersion it saw, as with kube-apiserver).
+    /// </summary>
+    private async Task WatchAsync(HttpContext ctx, ResourceStore store, string? ns, ListOptions options)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted);
+        timeout.CancelAfter(options.Timeout ?? TimeSpan.FromMinutes(30));
+        var ct = timeout.Token;
+        var events = await store.WatchAsync(ns, options, ct);
+        var tableVersion = Tables.Requested(ctx.Request.Headers.Accept);
+        ctx.Response.StatusCode = 200;
+        ctx.Response.ContentType = "application/json";
+        await ctx.Response.StartAsync(ct);
+        try
+        {
+            await foreach (var e in events.WithCancellation(ct))
+            {
+                var obj = tableVersion is not null && e.Type != WatchEventType.Bookmark
+                    ? tables.Build(store.Kind, [e.Object], tableVersion, ctx.Request.Query["includeObject"], new JsonObject { ["resourceVersion"] = e.Object["metadata"]?["resourceVersion"]?.DeepClone() })
+                    : e.Object;
+                await ctx.Response.Body.WriteAsync(Line(TypeName(e.Type), obj), ct);
+                await ctx.Response.Body.FlushAsync(ct);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // Timeout or client gone: the watch simply ends.
+        }
+    }
+
+    /// <summary>One event line. The object may be shared with the watch cache, so it is only read here.</summary>
+    private static byte[] Line(string type, JsonObject obj)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("type", type);
+            w.WritePropertyName("object");
+            obj.WriteTo(w);
+            w.WriteEndObject();
+        }
+
+        buffer.Write("\n"u8);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private static string TypeName(WatchEventType t) => t switch
+    {
+        WatchEventType.Added => "ADDED",
+        WatchEventType.Modified => "MODIFIED",
+        WatchEventType.Deleted => "DELETED",
+        _ => "BOOKMARK",
+    };
+}

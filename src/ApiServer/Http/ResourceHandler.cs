@@ -1,0 +1,202 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using KvCluster.ApiServer.Patch;
+using KvCluster.ApiServer.Registry;
+using Microsoft.AspNetCore.Http;
+
+namespace KvCluster.ApiServer.Http;
+
+/// <summary>
+/// The REST verbs on resource URLs: get, list, watch, create, update, patch, delete, deletecollection.
+/// Each handler reads the request, calls the kind's <see cref="ResourceStore"/>, and writes the answer
+/// (JSON, or a Table when kubectl asks for one).
+/// </summary>
+internal sealed partial class ResourceHandler(ApiRegistry registry, Tables tables)
+{
+    public async Task HandleAsync(HttpContext ctx, RequestInfo info)
+    {
+        var store = registry.Find(info.Group, info.Version, info.Resource)
+            ?? throw new ApiException(404, "NotFound", "the server could not find the requested resource");
+        var kind = store.Kind;
+        if (info.Namespace is not null && !kind.Namespaced)
+        {
+            throw new ApiException(404, "NotFound", "the server could not find the requested resource");
+        }
+
+        if (info.Subresource is not null && !kind.Subresources.Contains(info.Subresource))
+        {
+            throw new ApiException(404, "NotFound", "the server could not find the requested resource");
+        }
+
+        var ct = ctx.RequestAborted;
+        var q = ctx.Request.Query;
+        var dryRun = q["dryRun"].Contains("All");
+        switch (ctx.Request.Method, info.Name)
+        {
+            case ("GET", null) when IsWatch(q):
+                await WatchAsync(ctx, store, info.Namespace, ListOptionsFrom(q, kind));
+                break;
+            case ("GET", null):
+                await ListAsync(ctx, store, info.Namespace, ListOptionsFrom(q, kind));
+                break;
+            case ("GET", { } name) when IsWatch(q):
+                // The old per-object watch form: a watch with metadata.name pinned.
+                await WatchAsync(ctx, store, info.Namespace, ListOptionsFrom(q, kind) with { Fields = FieldSelector.Parse("metadata.name=" + name, kind) });
+                break;
+            case ("GET", { } name):
+                await WriteObjectAsync(ctx, kind, 200, await store.GetAsync(info.Namespace, name, ct));
+                break;
+            case ("POST", null):
+                await WriteObjectAsync(ctx, kind, 201, await store.CreateAsync(info.Namespace, await BodyAsync(ctx), dryRun, ct));
+                break;
+            case ("PUT", { } name):
+                await WriteObjectAsync(ctx, kind, 200, await store.UpdateAsync(info.Namespace, name, await BodyAsync(ctx), info.Subresource, dryRun, ct));
+                break;
+            case ("PATCH", { } name):
+                await PatchAsync(ctx, store, info, name, dryRun);
+                break;
+            case ("DELETE", { } name):
+                await DeleteAsync(ctx, store, info.Namespace, name, await DeleteOptionsFrom(ctx, dryRun));
+                break;
+            case ("DELETE", null):
+                var deleted = await store.DeleteCollectionAsync(info.Namespace, ListOptionsFrom(q, kind), await DeleteOptionsFrom(ctx, dryRun), ct);
+                await Json.WriteAsync(ctx, 200, ListDocument(kind, deleted, new JsonObject()));
+                break;
+            default:
+                ctx.Response.Headers.Allow = info.Name is null ? "GET, POST, DELETE" : "GET, PUT, PATCH, DELETE";
+                throw ApiException.MethodNotAllowed($"the server does not allow this method on the requested resource");
+        }
+    }
+
+    private static bool IsWatch(IQueryCollection q) => q["watch"].ToString() is "true" or "1";
+
+    private async Task ListAsync(HttpContext ctx, ResourceStore store, string? ns, ListOptions options)
+    {
+        var page = await store.ListAsync(ns, options, ctx.RequestAborted);
+        var meta = new JsonObject { ["resourceVersion"] = page.Revision.ToString(CultureInfo.InvariantCulture) };
+        if (page.Continue is not null)
+        {
+            meta["continue"] = page.Continue;
+        }
+
+        if (page.RemainingItemCount is { } remaining)
+        {
+            meta["remainingItemCount"] = remaining;
+        }
+
+        if (Tables.Requested(ctx.Request.Headers.Accept) is { } version)
+        {
+            var table = tables.Build(store.Kind, page.Items, version, ctx.Request.Query["includeObject"], meta);
+            await WriteTableAsync(ctx, table, version);
+            return;
+        }
+
+        await Json.WriteAsync(ctx, 200, ListDocument(store.Kind, page.Items, meta));
+    }
+
+    private static JsonObject ListDocument(ResourceKind kind, IEnumerable<JsonObject> items, JsonObject meta)
+    {
+        var array = new JsonArray();
+        foreach (var item in items)
+        {
+            array.Add(item.DeepClone());
+        }
+
+        return new JsonObject { ["kind"] = kind.ListKind, ["apiVersion"] = kind.GroupVersion, ["metadata"] = meta, ["items"] = array };
+    }
+
+    private async Task WriteObjectAsync(HttpContext ctx, ResourceKind kind, int status, JsonObject obj)
+    {
+        if (Tables.Requested(ctx.Request.Headers.Accept) is { } version)
+        {
+            var table = tables.Build(kind, [obj], version, ctx.Request.Query["includeObject"], new JsonObject { ["resourceVersion"] = obj["metadata"]?["resourceVersion"]?.DeepClone() });
+            ctx.Response.StatusCode = status;
+            await WriteTableAsync(ctx, table, version, status);
+            return;
+        }
+
+        await Json.WriteAsync(ctx, status, obj);
+    }
+
+    private static async Task WriteTableAsync(HttpContext ctx, JsonObject table, string version, int status = 200)
+    {
+        ctx.Response.StatusCode = status;
+        ctx.Response.ContentType = Tables.ContentType(version);
+        await ctx.Response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(table), ctx.RequestAborted);
+    }
+
+    private async Task DeleteAsync(HttpContext ctx, ResourceStore store, string? ns, string name, DeleteOptions options)
+    {
+        var kind = store.Kind;
+        if (kind is { Group: "", Kind: "Namespace" })
+        {
+            await WriteObjectAsync(ctx, kind, 200, await registry.DeleteNamespaceAsync(name, options, ctx.RequestAborted));
+            return;
+        }
+
+        var (obj, gone) = await store.DeleteAsync(ns, name, options, ctx.RequestAborted);
+        if (kind.ReturnDeletedObject || !gone)
+        {
+            await WriteObjectAsync(ctx, kind, 200, obj);
+            return;
+        }
+
+        await Json.WriteAsync(ctx, 200, Json.Success(kind, name, obj["metadata"]?["uid"]?.GetValue<string>()));
+    }
+
+    private async Task PatchAsync(HttpContext ctx, ResourceStore store, RequestInfo info, string name, bool dryRun)
+    {
+        var contentType = ctx.Request.ContentType;
+        var media = Json.MediaType(contentType);
+        var body = await Json.ReadBodyAsync(ctx.Request, ctx.RequestAborted);
+        JsonNode? patch;
+        try
+        {
+            patch = JsonNode.Parse(body);
+        }
+        catch (JsonException e)
+        {
+            throw ApiException.BadRequest("error decoding patch: " + e.Message);
+        }
+
+        Func<JsonObject, JsonObject> change = media switch
+        {
+            "application/merge-patch+json" when patch is JsonObject => current => MergePatch.Apply(current, patch) as JsonObject ?? current,
+            "application/json-patch+json" when patch is JsonArray ops => current => JsonPatch.Apply(current, ops) as JsonObject
+                ?? throw ApiException.BadRequest("the patch result is not an object"),
+            "application/merge-patch+json" or "application/json-patch+json" => throw ApiException.BadRequest($"the body of a {media} patch must be a JSON {(media.Contains("merge", StringComparison.Ordinal) ? "object" : "array")}"),
+            _ => throw ApiException.UnsupportedMediaType(contentType ?? ""),
+        };
+
+        // A patch that names a resourceVersion is a precondition, as with an update.
+        var precondition = patch?["metadata"]?["resourceVersion"]?.GetValue<string>();
+        var result = await store.WriteAsync(info.Namespace, name, change, media == "application/merge-patch+json" ? precondition : null, info.Subresource, dryRun, ctx.RequestAborted);
+        await WriteObjectAsync(ctx, store.Kind, 200, result);
+    }
+
+    private static async Task<JsonObject> BodyAsync(HttpContext ctx) =>
+        Json.ParseObject(await Json.ReadBodyAsync(ctx.Request, ctx.RequestAborted), ctx.Request.ContentType);
+
+    private static async Task<DeleteOptions> DeleteOptionsFrom(HttpContext ctx, bool dryRun)
+    {
+        var body = await Json.ReadBodyAsync(ctx.Request, ctx.RequestAborted);
+        var options = body.Length == 0 ? null : Json.ParseObject(body, "application/json");
+        var q = ctx.Request.Query;
+        long? grace = long.TryParse(q["gracePeriodSeconds"], out var g) ? g : null;
+        var propagation = q["propagationPolicy"].ToString();
+        return DeleteOptions.From(options, grace, propagation.Length > 0 ? propagation : null, dryRun);
+    }
+
+    private static ListOptions ListOptionsFrom(IQueryCollection q, ResourceKind kind) => new()
+    {
+        Labels = LabelSelector.Parse(q["labelSelector"]),
+        Fields = FieldSelector.Parse(q["fieldSelector"], kind),
+        ResourceVersion = q["resourceVersion"].ToString(),
+        ResourceVersionMatch = q["resourceVersionMatch"].ToString(),
+        Limit = long.TryParse(q["limit"], out var limit) && limit > 0 ? limit : 0,
+        Continue = q["continue"].ToString() is { Length: > 0 } c ? c : null,
+        AllowWatchBookmarks = q["allowWatchBookmarks"].ToString() is "true" or "1",
+        Timeout = long.TryParse(q["timeoutSeconds"], out var t) && t > 0 ? TimeSpan.FromSeconds(t) : null,
+    };
+}

@@ -1,0 +1,28 @@
+using System.Text.Json.Nodes;
+
+namespace KvCluster.ApiServer.Registry;
+
+/// <summary>
+/// What one kind adds to the generic store (Kubernetes' registry strategy): defaults, validation,
+/// and the fields an update may not change. The generic store does everything else once for all kinds.
+/// </summary>
+public interface IKindStrategy
+{
+    /// <summary>Fills defaults and resets what a client may not set on create (status, for most kinds).</summary>
+    void PrepareForCreate(JsonObject obj);
+
+    /// <summary>Checks an object about to be stored; <paramref name="old"/> is the stored one on update.</summary>
+    IEnumerable<FieldError> Validate(JsonObject obj, JsonObject? old);
+}
+
+/// <summary>The strategy of kinds with nothing special: no defaults, no checks beyond the generic ones.</summary>
+public sealed class DefaultStrategy : IKindStrategy
+{
+    public static readonly DefaultStrategy Instance = new();
+
+    public void PrepareForCreate(JsonObject obj)
+    {
+    }
+
+    public IEnumerable<FieldError> Validate(JsonObject obj, JsonObject? old) => [];
+}

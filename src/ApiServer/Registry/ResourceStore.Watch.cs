@@ -1,0 +1,65 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json.Nodes;
+using KvCluster.ApiServer.Storage;
+
+namespace KvCluster.ApiServer.Registry;
+
+/// <summary>One event of a client watch, as sent: ADDED, MODIFIED, DELETED or BOOKMARK.</summary>
+public sealed record WatchEvent(WatchEventType Type, JsonObject Object);
+
+public sealed partial class ResourceStore
+{
+    /// <summary>
+    /// A client watch, served from the watch cache. With a selector, an object that starts matching
+    /// arrives as ADDED and one that stops matching as DELETED, as Kubernetes filters watches.
+    /// </summary>
+    public async Task<IAsyncEnumerable<WatchEvent>> WatchAsync(string? ns, ListOptions options, CancellationToken ct)
+    {
+        var from = options.ResourceVersion.Length == 0 ? 0 : ParseResourceVersion(options.ResourceVersion);
+        var reader = await _cache.SubscribeAsync(from, options.AllowWatchBookmarks, ct);
+        return Events(reader, Kind.ListPrefix(ns), options, ct);
+    }
+
+    private async IAsyncEnumerable<WatchEvent> Events(System.Threading.Channels.ChannelReader<CacheEvent> reader, string prefix, ListOptions options, [EnumeratorCancellation] CancellationToken ct)
+    {
+        await foreach (var e in reader.ReadAllAsync(ct))
+        {
+            if (e.Type == WatchEventType.Bookmark)
+            {
+                yield return new WatchEvent(WatchEventType.Bookmark, Bookmark(e.Revision));
+                continue;
+            }
+
+            if (!e.Key.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var now = Matches(e.Object!, options);
+            var before = e.Old is not null && Matches(e.Old, options);
+            var type = e.Type switch
+            {
+                WatchEventType.Added => now ? WatchEventType.Added : (WatchEventType?)null,
+                WatchEventType.Deleted => before || (e.Old is null && now) ? WatchEventType.Deleted : null,
+                _ => (now, before) switch
+                {
+                    (true, true) => WatchEventType.Modified,
+                    (true, false) => WatchEventType.Added,
+                    (false, true) => WatchEventType.Deleted,
+                    _ => null,
+                },
+            };
+            if (type is { } t)
+            {
+                yield return new WatchEvent(t, Typed(e.Object!));
+            }
+        }
+    }
+
+    private JsonObject Bookmark(long revision) => new()
+    {
+        ["kind"] = Kind.Kind,
+        ["apiVersion"] = Kind.GroupVersion,
+        ["metadata"] = new JsonObject { ["resourceVersion"] = Rv(revision) },
+    };
+}

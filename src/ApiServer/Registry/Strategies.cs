@@ -1,0 +1,166 @@
+using System.Text.Json.Nodes;
+
+namespace KvCluster.ApiServer.Registry;
+
+/// <summary>The strategies of the kinds that have one; every other kind uses <see cref="DefaultStrategy"/>.</summary>
+public static class Strategies
+{
+    public static IKindStrategy For(ResourceKind kind) => (kind.Group, kind.Kind) switch
+    {
+        ("", "Namespace") => new NamespaceStrategy(),
+        ("", "Pod") => new PodStrategy(),
+        ("", "ConfigMap") => new ConfigMapStrategy(),
+        ("apps", "Deployment" or "ReplicaSet" or "StatefulSet" or "DaemonSet") => new WorkloadStrategy(),
+        _ => DefaultStrategy.Instance,
+    };
+}
+
+internal sealed class NamespaceStrategy : IKindStrategy
+{
+    public void PrepareForCreate(JsonObject obj)
+    {
+        obj["status"] = new JsonObject { ["phase"] = "Active" };
+        var spec = obj["spec"] as JsonObject ?? [];
+        spec["finalizers"] ??= new JsonArray("kubernetes");
+        obj["spec"] = spec;
+        NamespaceLabel(obj);
+    }
+
+    /// <summary>Kubernetes labels every namespace with its own name (kubernetes.io/metadata.name), so selectors can pick namespaces by name.</summary>
+    public static void NamespaceLabel(JsonObject obj)
+    {
+        var meta = (JsonObject)obj["metadata"]!;
+        var labels = meta["labels"] as JsonObject ?? [];
+        labels["kubernetes.io/metadata.name"] = meta["name"]!.GetValue<string>();
+        meta["labels"] = labels;
+    }
+
+    public IEnumerable<FieldError> Validate(JsonObject obj, JsonObject? old)
+    {
+        NamespaceLabel(obj);
+        return [];
+    }
+}
+
+internal sealed class PodStrategy : IKindStrategy
+{
+    public void PrepareForCreate(JsonObject obj)
+    {
+        obj["status"] = new JsonObject { ["phase"] = "Pending", ["qosClass"] = "BestEffort" };
+        if (obj["spec"] is JsonObject spec)
+        {
+            spec["restartPolicy"] ??= "Always";
+            spec["terminationGracePeriodSeconds"] ??= 30;
+            spec["dnsPolicy"] ??= "ClusterFirst";
+            spec["schedulerName"] ??= "default-scheduler";
+            spec["enableServiceLinks"] ??= true;
+            spec["serviceAccountName"] ??= "default";
+            spec["priority"] ??= 0;
+            spec["securityContext"] ??= new JsonObject();
+            foreach (var c in (spec["containers"] as JsonArray ?? []).OfType<JsonObject>())
+            {
+                c["imagePullPolicy"] ??= c["image"]?.GetValue<string>() is { } image && (image.EndsWith(":latest", StringComparison.Ordinal) || !image.Contains(':', StringComparison.Ordinal)) ? "Always" : "IfNotPresent";
+                c["terminationMessagePath"] ??= "/dev/termination-log";
+                c["terminationMessagePolicy"] ??= "File";
+                c["resources"] ??= new JsonObject();
+            }
+        }
+    }
+
+    public IEnumerable<FieldError> Validate(JsonObject obj, JsonObject? old)
+    {
+        if (obj["spec"] is not JsonObject spec)
+        {
+            yield return FieldError.Required("spec.containers");
+            yield break;
+        }
+
+        if (spec["containers"] is not JsonArray { Count: > 0 } containers)
+        {
+            yield return FieldError.Required("spec.containers");
+            yield break;
+        }
+
+        var names = new HashSet<string>();
+        for (var i = 0; i < containers.Count; i++)
+        {
+            var c = containers[i] as JsonObject;
+            var name = c?["name"]?.GetValue<string>();
+            if (string.IsNullOrEmpty(name))
+            {
+                yield return FieldError.Required($"spec.containers[{i}].name");
+            }
+            else if (NameRules.CheckLabel(name) is { } why)
+            {
+                yield return FieldError.InvalidValue($"spec.containers[{i}].name", name, why);
+            }
+            else if (!names.Add(name))
+            {
+                yield return new FieldError($"spec.containers[{i}].name", "FieldValueDuplicate", "", name);
+            }
+
+            if (string.IsNullOrEmpty(c?["image"]?.GetValue<string>()))
+            {
+                yield return FieldError.Required($"spec.containers[{i}].image");
+            }
+        }
+
+        if (old?["spec"] is JsonObject oldSpec && old["spec"]?["nodeName"] is not null
+            && !JsonNode.DeepEquals(oldSpec["nodeName"], spec["nodeName"]))
+        {
+            yield return FieldError.Immutable("spec.nodeName", spec["nodeName"]?.ToString() ?? "");
+        }
+    }
+}
+
+internal sealed class ConfigMapStrategy : IKindStrategy
+{
+    public void PrepareForCreate(JsonObject obj)
+    {
+    }
+
+    public IEnumerable<FieldError> Validate(JsonObject obj, JsonObject? old)
+    {
+        foreach (var section in new[] { "data", "binaryData" })
+        {
+            foreach (var (key, _) in obj[section] as JsonObject ?? [])
+            {
+                if (key.Length == 0 || key.Length > 253 || key.Any(ch => !(char.IsAsciiLetterOrDigit(ch) || ch is '-' or '_' or '.')))
+                {
+                    yield return FieldError.InvalidValue($"{section}[{key}]", key, "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')");
+                }
+            }
+        }
+    }
+}
+
+/// <summary>Deployments, ReplicaSets, StatefulSets, DaemonSets: a selector that matches the template, and never changes.</summary>
+internal sealed class WorkloadStrategy : IKindStrategy
+{
+    public void PrepareForCreate(JsonObject obj) => obj["status"] = new JsonObject();
+
+    public IEnumerable<FieldError> Validate(JsonObject obj, JsonObject? old)
+    {
+        var spec = obj["spec"] as JsonObject;
+        if (spec?["selector"] is not JsonObject selector)
+        {
+            yield return FieldError.Required("spec.selector");
+            yield break;
+        }
+
+        var templateLabels = spec["template"]?["metadata"]?["labels"] as JsonObject;
+        foreach (var (key, value) in selector["matchLabels"] as JsonObject ?? [])
+        {
+            if (templateLabels?[key]?.GetValue<string>() != value?.GetValue<string>())
+            {
+                yield return FieldError.InvalidValue("spec.template.metadata.labels", templateLabels?.ToJsonString() ?? "map[]", "`selector` does not match template `labels`");
+                break;
+            }
+        }
+
+        if (old?["spec"]?["selector"] is { } oldSelector && !JsonNode.DeepEquals(oldSelector, selector))
+        {
+            yield return FieldError.Immutable("spec.selector", selector.ToJsonString());
+        }
+    }
+}

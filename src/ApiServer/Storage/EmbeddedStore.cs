@@ -1,0 +1,68 @@
+using System.Runtime.CompilerServices;
+using KvCluster.Kv;
+using KvCluster.Kv.Mvcc;
+using KvCluster.Kv.Watch;
+
+namespace KvCluster.ApiServer.Storage;
+
+/// <summary>The store in process: src/Kv's engine, no network in between (the single-machine default).</summary>
+public sealed class EmbeddedStore(MvccStore engine) : IObjectStore
+{
+    public MvccStore Engine { get; } = engine;
+
+    public static EmbeddedStore Open(string dataDir) => new(MvccStore.Open(new StoreOptions { DataDir = dataDir }));
+
+    public Task<long> CurrentRevisionAsync(CancellationToken ct) => Task.FromResult(Engine.Revision);
+
+    public Task<StoredObject?> GetAsync(string key, CancellationToken ct)
+    {
+        var kv = Engine.Range(new RangeRequest(Keys.Bytes(key))).Kvs.FirstOrDefault();
+        return Task.FromResult(kv is null ? null : new StoredObject(key, kv.Value, kv.ModRevision));
+    }
+
+    public Task<StoredList> ListAsync(string prefix, long revision, string? startAfter, long limit, CancellationToken ct)
+    {
+        var p = Keys.Bytes(prefix);
+        var from = startAfter is null ? p : [.. Keys.Bytes(startAfter), 0];
+        try
+        {
+            var r = Engine.Range(new RangeRequest(from, Keys.PrefixEnd(p)) { Revision = revision, Limit = limit });
+            var items = r.Kvs.Select(kv => new StoredObject(Keys.Text(kv.Key), kv.Value, kv.ModRevision)).ToList();
+            return Task.FromResult(new StoredList(r.Revision, items, r.More, r.Count - items.Count));
+        }
+        catch (KvException e) when (e.Code == KvErrorCode.Compacted)
+        {
+            throw new StoreCompactedException(Engine.CompactRevision);
+        }
+    }
+
+    public Task<WriteResult> CreateAsync(string key, byte[] value, CancellationToken ct) => UpdateAsync(key, value, 0, ct);
+
+    public async Task<WriteResult> UpdateAsync(string key, byte[] value, long modRevision, CancellationToken ct) =>
+        GuardedWrites.Result(await Engine.TxnAsync(GuardedWrites.Put(Keys.Bytes(key), value, modRevision), ct: ct));
+
+    public async Task<WriteResult> DeleteAsync(string key, long modRevision, CancellationToken ct) =>
+        GuardedWrites.Result(await Engine.TxnAsync(GuardedWrites.Delete(Keys.Bytes(key), modRevision), ct: ct));
+
+    public async IAsyncEnumerable<StoreEvent> WatchAsync(string prefix, long fromRevision, [EnumeratorCancellation] CancellationToken ct)
+    {
+        var p = Keys.Bytes(prefix);
+        using var watcher = Engine.Watch(new WatchRequest(p, Keys.PrefixEnd(p)) { StartRevision = fromRevision, PrevKv = true });
+        await foreach (var response in watcher.Responses.ReadAllAsync(ct))
+        {
+            if (response.Canceled)
+            {
+                throw new StoreCompactedException(response.CompactRevision);
+            }
+
+            foreach (var e in response.Events)
+            {
+                yield return e.Type == EventType.Put
+                    ? new StoreEvent(StoreEventType.Put, Keys.Text(e.Kv.Key), e.Kv.Value, e.Kv.ModRevision, e.Kv.Version == 1)
+                    : new StoreEvent(StoreEventType.Delete, Keys.Text(e.Kv.Key), e.PrevKv?.Value ?? [], e.Kv.ModRevision, false);
+            }
+        }
+    }
+
+    public ValueTask DisposeAsync() => Engine.DisposeAsync();
+}

@@ -1,0 +1,260 @@
+using System.Text.Json.Nodes;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+
+namespace KvCluster.ApiServer.Storage;
+
+public enum WatchEventType { Added, Modified, Deleted, Bookmark }
+
+/// <summary>
+/// One event of a resource's watch cache. <see cref="Object"/> is shared by every client watch and
+/// must not be changed; <see cref="Old"/> is the object before the change (null for ADDED), so a
+/// client watch with a selector can turn a change into ADDED or DELETED as the object enters or leaves it.
+/// </summary>
+public sealed record CacheEvent(WatchEventType Type, string Key, JsonObject? Object, JsonObject? Old, long Revision);
+
+/// <summary>
+/// kube-apiserver's cacher for one storage prefix: lists the store once, then follows one store watch,
+/// keeping every current object and a window of recent events in memory. Lists at resourceVersion=0
+/// and every client watch are served from here, so N clients cost one store watch.
+/// </summary>
+public sealed class WatchCache : IAsyncDisposable
+{
+    private readonly IObjectStore _store;
+    private readonly string _prefix;
+    private readonly int _window;
+    private readonly ILogger _log;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly object _lock = new();
+    private readonly SortedDictionary<string, JsonObject> _objects = new(StringComparer.Ordinal);
+    private readonly Queue<CacheEvent> _events = new();
+    private readonly List<Subscription> _subscriptions = [];
+    private long _revision;
+    private long _windowStart;
+    private Task _loop = Task.CompletedTask;
+
+    public WatchCache(IObjectStore store, string prefix, int window, ILogger log)
+    {
+        _store = store;
+        _prefix = prefix;
+        _window = window;
+        _log = log;
+    }
+
+    /// <summary>The newest revision the cache has caught up with.</summary>
+    public long Revision
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _revision;
+            }
+        }
+    }
+
+    public void Start() => _loop = Task.Run(() => RunAsync(_stop.Token));
+
+    public Task WaitReadyAsync(CancellationToken ct) => _ready.Task.WaitAsync(ct);
+
+    /// <summary>Every current object (shared: do not change them) and the revision they are current at.</summary>
+    public async Task<(long Revision, List<JsonObject> Items)> ListAsync(string prefix, CancellationToken ct)
+    {
+        await WaitReadyAsync(ct);
+        lock (_lock)
+        {
+            var items = new List<JsonObject>();
+            foreach (var (key, obj) in _objects)
+            {
+                if (key.StartsWith(prefix, StringComparison.Ordinal))
+                {
+                    items.Add(obj);
+                }
+            }
+
+            return (_revision, items);
+        }
+    }
+
+    /// <summary>
+    /// A client watch. From revision 0: ADDED for every current object, then the changes. From revision
+    /// R: every change after R — 410 Expired when R is older than the window.
+    /// </summary>
+    public async Task<ChannelReader<CacheEvent>> SubscribeAsync(long fromRevision, bool bookmarks, CancellationToken ct)
+    {
+        await WaitReadyAsync(ct);
+        for (var waited = 0; Revision < fromRevision && waited < 30; waited++)
+        {
+            // A revision just written elsewhere may not have reached the cache yet; wait for it a little, as the cacher does.
+            await Task.Delay(100, ct);
+        }
+
+        var channel = Channel.CreateBounded<CacheEvent>(new BoundedChannelOptions(4096) { SingleReader = true });
+        lock (_lock)
+        {
+            if (fromRevision > _revision)
+            {
+                throw new Registry.ApiException(504, "Timeout", $"Too large resource version: {fromRevision}, current: {_revision}");
+            }
+
+            if (fromRevision == 0)
+            {
+                foreach (var (key, obj) in _objects)
+                {
+                    channel.Writer.TryWrite(new CacheEvent(WatchEventType.Added, key, obj, null, _revision));
+                }
+            }
+            else if (fromRevision < _windowStart)
+            {
+                throw Registry.ApiException.Expired($"too old resource version: {fromRevision} ({_windowStart})");
+            }
+            else
+            {
+                foreach (var e in _events)
+                {
+                    if (e.Revision > fromRevision && !channel.Writer.TryWrite(e))
+                    {
+                        throw Registry.ApiException.Expired($"too old resource version: {fromRevision} ({_windowStart})");
+                    }
+                }
+            }
+
+            _subscriptions.Add(new Subscription(channel.Writer, bookmarks, ct));
+        }
+
+        ct.Register(() => Unsubscribe(channel.Writer));
+        return channel.Reader;
+    }
+
+    /// <summary>Sends a BOOKMARK at the cache's revision to every watch that asked for bookmarks.</summary>
+    public void SendBookmarks()
+    {
+        lock (_lock)
+        {
+            foreach (var s in _subscriptions.Where(s => s.Bookmarks))
+            {
+                s.Writer.TryWrite(new CacheEvent(WatchEventType.Bookmark, "", null, null, _revision));
+            }
+        }
+    }
+
+    private void Unsubscribe(ChannelWriter<CacheEvent> writer)
+    {
+        lock (_lock)
+        {
+            _subscriptions.RemoveAll(s => s.Writer == writer);
+        }
+
+        writer.TryComplete();
+    }
+
+    private async Task RunAsync(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                var from = await LoadAsync(ct);
+                _ready.TrySetResult();
+                await foreach (var e in _store.WatchAsync(_prefix, from, ct))
+                {
+                    Apply(e);
+                }
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                // A compaction past the cache or a lost store connection: relist. Client watches end
+                // and resume from their last revision, as with kube-apiserver.
+                ApiServerLog.WatchCacheRestart(_log, _prefix, e.Message);
+                CloseSubscriptions();
+                await Task.Delay(500, ct).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+        }
+    }
+
+    /// <summary>Lists the prefix; returns the revision the store watch starts from.</summary>
+    private async Task<long> LoadAsync(CancellationToken ct)
+    {
+        var list = await _store.ListAsync(_prefix, 0, null, 0, ct);
+        lock (_lock)
+        {
+            _objects.Clear();
+            _events.Clear();
+            foreach (var item in list.Items)
+            {
+                _objects[item.Key] = ObjectJson.Parse(item.Value, item.ModRevision);
+            }
+
+            _revision = list.Revision;
+            _windowStart = list.Revision;
+        }
+
+        return list.Revision + 1;
+    }
+
+    private void Apply(StoreEvent e)
+    {
+        lock (_lock)
+        {
+            _objects.TryGetValue(e.Key, out var old);
+            CacheEvent ce;
+            if (e.Type == StoreEventType.Delete)
+            {
+                _objects.Remove(e.Key);
+                var gone = old ?? ObjectJson.Parse(e.Value, e.Revision);
+                ce = new CacheEvent(WatchEventType.Deleted, e.Key, ObjectJson.WithResourceVersion(gone, e.Revision), old, e.Revision);
+            }
+            else
+            {
+                var obj = ObjectJson.Parse(e.Value, e.Revision);
+                _objects[e.Key] = obj;
+                ce = new CacheEvent(old is null ? WatchEventType.Added : WatchEventType.Modified, e.Key, obj, old, e.Revision);
+            }
+
+            _revision = e.Revision;
+            _events.Enqueue(ce);
+            while (_events.Count > _window)
+            {
+                _windowStart = _events.Dequeue().Revision;
+            }
+
+            for (var i = _subscriptions.Count - 1; i >= 0; i--)
+            {
+                if (!_subscriptions[i].Writer.TryWrite(ce))
+                {
+                    // Too slow to keep up: end its watch; the client resumes from its last revision.
+                    _subscriptions[i].Writer.TryComplete();
+                    _subscriptions.RemoveAt(i);
+                }
+            }
+        }
+    }
+
+    private void CloseSubscriptions()
+    {
+        lock (_lock)
+        {
+            foreach (var s in _subscriptions)
+            {
+                s.Writer.TryComplete();
+            }
+
+            _subscriptions.Clear();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        await _loop.ContinueWith(_ => { }, TaskScheduler.Default);
+        CloseSubscriptions();
+        _stop.Dispose();
+    }
+
+    private sealed record Subscription(ChannelWriter<CacheEvent> Writer, bool Bookmarks, CancellationToken Token);
+}

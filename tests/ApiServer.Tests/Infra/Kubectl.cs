@@ -1,0 +1,78 @@
+using KvCluster.KvServer.Tests.Infra;
+
+namespace KvCluster.ApiServer.Tests.Infra;
+
+/// <summary>kubectl 1.32 (/usr/bin/kubectl) against a test apiserver, with its own fresh --cache-dir.</summary>
+public sealed class Kubectl(ApiServerProcess server) : IDisposable
+{
+    private readonly string _cacheDir = Path.Combine(Path.GetTempPath(), $"kubectl-cache-{Guid.NewGuid():N}");
+
+    public static bool Available => File.Exists("/usr/bin/kubectl");
+
+    public Task<Processes.Result> RunAsync(string args, string? stdin = null, TimeSpan? timeout = null) =>
+        RunAsync(CommandLine.Split(args), stdin, timeout);
+
+    public Task<Processes.Result> RunAsync(IEnumerable<string> args, string? stdin = null, TimeSpan? timeout = null) =>
+        Processes.RunAsync("/usr/bin/kubectl", ["--kubeconfig", server.Kubeconfig, "--cache-dir", _cacheDir, .. args], stdin, timeout ?? TimeSpan.FromSeconds(30));
+
+    /// <summary>Runs kubectl and fails the test, with kubectl's output, unless it exits 0.</summary>
+    public async Task<string> OkAsync(string args, string? stdin = null)
+    {
+        var r = await RunAsync(args, stdin);
+        Assert.True(r.ExitCode == 0, $"kubectl {args}\n{r}\nserver output:\n{Tail(server.Output)}");
+        return r.Stdout;
+    }
+
+    private static string Tail(string s) => s.Length > 4000 ? s[^4000..] : s;
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_cacheDir, recursive: true);
+        }
+        catch (DirectoryNotFoundException)
+        {
+        }
+    }
+
+    /// <summary>Splits a command line on spaces, keeping 'single-quoted' parts together.</summary>
+    private static class CommandLine
+    {
+        public static List<string> Split(string args)
+        {
+            var parts = new List<string>();
+            var sb = new System.Text.StringBuilder();
+            bool quoted = false, any = false;
+            foreach (var c in args)
+            {
+                if (c == '\'')
+                {
+                    quoted = !quoted;
+                    any = true;
+                }
+                else if (c == ' ' && !quoted)
+                {
+                    if (any)
+                    {
+                        parts.Add(sb.ToString());
+                        sb.Clear();
+                        any = false;
+                    }
+                }
+                else
+                {
+                    sb.Append(c);
+                    any = true;
+                }
+            }
+
+            if (any)
+            {
+                parts.Add(sb.ToString());
+            }
+
+            return parts;
+        }
+    }
+}

@@ -1,0 +1,245 @@
+using System.Text.Json;
+using KvCluster.ApiServer.Tests.Infra;
+
+namespace KvCluster.ApiServer.Tests.Kubectl;
+
+/// <summary>
+/// kubectl 1.32 end to end, each command as a user types it, against an apiserver process. The same
+/// tests run on the embedded store and on a real etcd 3.4.23 (the two sealed classes below).
+/// </summary>
+public abstract class KubectlTests(ApiServerFixture fixture) : IDisposable
+{
+    private readonly Infra.Kubectl _k = new(fixture.Server);
+
+    public void Dispose() => _k.Dispose();
+
+    private async Task<string> NewNamespaceAsync()
+    {
+        var ns = Names.Unique("ns");
+        Assert.Contains($"namespace/{ns} created", await _k.OkAsync("create -f -", $"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {ns}\n"));
+        return ns;
+    }
+
+    private static string Pod(string name, string labels) =>
+        $"apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n  labels: {{{labels}}}\nspec:\n  containers:\n  - name: main\n    image: busybox:1.36\n";
+
+    [Fact]
+    public async Task Discovery_version_api_resources_and_default_namespaces()
+    {
+        var version = JsonDocument.Parse(await _k.OkAsync("version -o json")).RootElement.GetProperty("serverVersion");
+        Assert.Equal("32", version.GetProperty("minor").GetString());
+        Assert.StartsWith("v1.32.", version.GetProperty("gitVersion").GetString());
+
+        var resources = await _k.OkAsync("api-resources");
+        Assert.Matches(@"(?m)^pods\s+po\s+v1\s+true\s+Pod\s*$", resources);
+        Assert.Matches(@"(?m)^deployments\s+deploy\s+apps/v1\s+true\s+Deployment\s*$", resources);
+        Assert.Matches(@"(?m)^clusterrolebindings\s+rbac.authorization.k8s.io/v1\s+false\s+ClusterRoleBinding\s*$", resources);
+        Assert.Matches(@"(?m)^namespaces\s+ns\s+v1\s+false\s+Namespace\s*$", resources);
+        var namespaced = await _k.OkAsync("api-resources --namespaced=false -o name");
+        Assert.Contains("nodes", namespaced);
+        Assert.DoesNotContain("pods", namespaced);
+
+        var versions = await _k.OkAsync("api-versions");
+        foreach (var gv in new[] { "v1", "apps/v1", "batch/v1", "autoscaling/v2", "networking.k8s.io/v1", "rbac.authorization.k8s.io/v1", "storage.k8s.io/v1", "coordination.k8s.io/v1", "policy/v1" })
+        {
+            Assert.Contains(gv, versions.Split('\n'));
+        }
+
+        var ns = await _k.OkAsync("get ns -o name");
+        foreach (var name in new[] { "default", "kube-system", "kube-public", "kube-node-lease" })
+        {
+            Assert.Contains("namespace/" + name, ns);
+        }
+    }
+
+    [Fact]
+    public async Task Create_multi_document_yaml_then_get_in_every_output_format()
+    {
+        var ns = await NewNamespaceAsync();
+        var yaml = $"""
+            apiVersion: v1
+            kind: ConfigMap
+            metadata:
+              name: settings
+              namespace: {ns}
+              labels: {"{"}app: web{"}"}
+            data:
+              mode: fast
+              level: "3"
+            ---
+            {Pod("web-1", "app: web, tier: front").Replace("name: web-1", $"name: web-1\n  namespace: {ns}")}---
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: api
+              namespace: {ns}
+            spec:
+              replicas: 3
+              selector:
+                matchLabels: {"{"}app: api{"}"}
+              template:
+                metadata:
+                  labels: {"{"}app: api{"}"}
+                spec:
+                  containers:
+                  - name: api
+                    image: nginx:1.25
+            """;
+        var created = await _k.OkAsync("create -f -", yaml);
+        Assert.Contains("configmap/settings created", created);
+        Assert.Contains("pod/web-1 created", created);
+        Assert.Contains("deployment.apps/api created", created);
+
+        Assert.Equal(["configmap/settings"], Lines(await _k.OkAsync($"-n {ns} get cm -o name")));
+        var table = await _k.OkAsync($"-n {ns} get pods");
+        Assert.Matches(@"NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE", table);
+        Assert.Matches(@"web-1\s+0/1\s+Pending\s+0\s+\d+s", table);
+        var wide = await _k.OkAsync($"-n {ns} get pods -o wide");
+        Assert.Matches(@"NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE\s+NOMINATED NODE\s+READINESS GATES", wide);
+        Assert.Matches(@"NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE", await _k.OkAsync($"-n {ns} get deploy"));
+        Assert.Matches(@"api\s+0/3\s+0\s+0\s+\d+s", await _k.OkAsync($"-n {ns} get deployments.apps"));
+
+        var json = JsonDocument.Parse(await _k.OkAsync($"-n {ns} get cm settings -o json")).RootElement;
+        Assert.Equal("fast", json.GetProperty("data").GetProperty("mode").GetString());
+        Assert.Equal(ns, json.GetProperty("metadata").GetProperty("namespace").GetString());
+        Assert.True(long.Parse(json.GetProperty("metadata").GetProperty("resourceVersion").GetString()!) > 0);
+        Assert.Matches("^[0-9a-f-]{36}$", json.GetProperty("metadata").GetProperty("uid").GetString());
+
+        var yamlOut = await _k.OkAsync($"-n {ns} get deploy api -o yaml");
+        Assert.Contains("kind: Deployment", yamlOut);
+        Assert.Contains("generation: 1", yamlOut);
+        Assert.Equal("fast", (await _k.OkAsync($"-n {ns} get cm settings -o jsonpath={{.data.mode}}")).Trim());
+        var columns = await _k.OkAsync($"-n {ns} get pods -o custom-columns=NAME:.metadata.name,IMAGE:.spec.containers[0].image");
+        Assert.Matches(@"web-1\s+busybox:1.36", columns);
+
+        var all = await _k.OkAsync($"-n {ns} get all");
+        Assert.Contains("pod/web-1", all);
+        Assert.Contains("deployment.apps/api", all);
+        Assert.Contains(ns, await _k.OkAsync("get pods -A"));
+    }
+
+    [Fact]
+    public async Task Label_selectors_show_labels_and_field_selectors()
+    {
+        var ns = await NewNamespaceAsync();
+        await _k.OkAsync($"-n {ns} create -f -", Pod("a", "app: web, tier: front") + "---\n" + Pod("b", "app: db") + "---\n" + Pod("c", "app: cache, tier: back"));
+        async Task<string[]> Names(string selector) => [.. Lines(await _k.OkAsync($"-n {ns} get pods -o name -l '{selector}'")).Select(l => l["pod/".Length..]).Order()];
+
+        Assert.Equal(["a"], await Names("app=web"));
+        Assert.Equal(["a"], await Names("app==web"));
+        Assert.Equal(["b", "c"], await Names("app!=web"));
+        Assert.Equal(["a", "b"], await Names("app in (web,db)"));
+        Assert.Equal(["c"], await Names("app notin (web,db)"));
+        Assert.Equal(["a", "c"], await Names("tier"));
+        Assert.Equal(["b"], await Names("!tier"));
+        Assert.Equal(["c"], await Names("tier,app=cache"));
+
+        var shown = await _k.OkAsync($"-n {ns} get pods --show-labels");
+        Assert.Matches(@"(?m)^a\s.*app=web,tier=front\s*$", shown);
+        var column = await _k.OkAsync($"-n {ns} get pods -L tier");
+        Assert.Matches(@"(?m)^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+TIER\s*$", column);
+        Assert.Matches(@"(?m)^c\s.*\sback\s*$", column);
+
+        Assert.Equal(["pod/b"], Lines(await _k.OkAsync($"-n {ns} get pods -o name --field-selector metadata.name=b")));
+        Assert.Equal(3, Lines(await _k.OkAsync($"-n {ns} get pods -o name --field-selector status.phase=Pending")).Length);
+        var bad = await _k.RunAsync($"-n {ns} get pods --field-selector spec.color=red");
+        Assert.NotEqual(0, bad.ExitCode);
+        Assert.Contains("field label not supported: spec.color", bad.Stderr);
+    }
+
+    [Fact]
+    public async Task Label_and_annotate_overwrite_and_remove()
+    {
+        var ns = await NewNamespaceAsync();
+        await _k.OkAsync($"-n {ns} create -f -", Pod("p", "app: web"));
+        Assert.Contains("pod/p labeled", await _k.OkAsync($"-n {ns} label pod p env=prod"));
+        var refused = await _k.RunAsync($"-n {ns} label pod p env=dev");
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("already has a value (prod)", refused.Stderr);
+        await _k.OkAsync($"-n {ns} label pod p env=dev --overwrite");
+        Assert.Equal("dev", (await _k.OkAsync($"-n {ns} get pod p -o jsonpath={{.metadata.labels.env}}")).Trim());
+        Assert.Contains("pod/p unlabeled", await _k.OkAsync($"-n {ns} label pod p env-"));
+        Assert.DoesNotContain("env", await _k.OkAsync($"-n {ns} get pod p -o jsonpath={{.metadata.labels}}"));
+
+        Assert.Contains("pod/p annotated", await _k.OkAsync($"-n {ns} annotate pod p note=first"));
+        await _k.OkAsync($"-n {ns} annotate pod p note=second --overwrite");
+        Assert.Equal("second", (await _k.OkAsync($"-n {ns} get pod p -o jsonpath={{.metadata.annotations.note}}")).Trim());
+        await _k.OkAsync($"-n {ns} annotate pod p note-");
+        Assert.DoesNotContain("note", await _k.OkAsync($"-n {ns} get pod p -o jsonpath={{.metadata.annotations}}"));
+    }
+
+    [Fact]
+    public async Task Describe_pod_namespace_and_deployment()
+    {
+        var ns = await NewNamespaceAsync();
+        await _k.OkAsync($"-n {ns} create -f -", Pod("p", "app: web"));
+        var pod = await _k.OkAsync($"-n {ns} describe pod p");
+        Assert.Matches(@"Name:\s+p", pod);
+        Assert.Matches(@"Namespace:\s+" + ns, pod);
+        Assert.Matches(@"Image:\s+busybox:1.36", pod);
+        Assert.Matches(@"Status:\s+Pending", pod);
+        Assert.Matches(@"Status:\s+Active", await _k.OkAsync($"describe ns {ns}"));
+    }
+
+    [Fact]
+    public async Task Get_watch_sees_added_modified_deleted()
+    {
+        var ns = await NewNamespaceAsync();
+        var watch = _k.RunAsync($"-n {ns} get configmaps --watch --output-watch-events", timeout: TimeSpan.FromSeconds(12));
+        await Task.Delay(2500);
+        await _k.OkAsync($"-n {ns} create -f -", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: watched\ndata:\n  k: v\n");
+        await _k.OkAsync($"-n {ns} label cm watched seen=yes");
+        await _k.OkAsync($"-n {ns} delete cm watched");
+        var output = (await watch).Stdout;
+        Assert.Matches(@"(?m)^ADDED\s+watched\s+1\s", output);
+        Assert.Matches(@"(?m)^MODIFIED\s+watched\s+1\s", output);
+        Assert.Matches(@"(?m)^DELETED\s+watched\s+1\s", output);
+        Assert.True(output.IndexOf("ADDED", StringComparison.Ordinal) < output.IndexOf("MODIFIED", StringComparison.Ordinal)
+            && output.IndexOf("MODIFIED", StringComparison.Ordinal) < output.IndexOf("DELETED", StringComparison.Ordinal), output);
+    }
+
+    [Fact]
+    public async Task Delete_by_name_by_label_all_and_namespace()
+    {
+        var ns = await NewNamespaceAsync();
+        await _k.OkAsync($"-n {ns} create -f -", Pod("a", "app: web") + "---\n" + Pod("b", "app: web") + "---\n" + Pod("c", "app: db") + "---\n" + Pod("d", "app: db"));
+        Assert.Contains("pod \"a\" deleted", await _k.OkAsync($"-n {ns} delete pod a"));
+        var missing = await _k.RunAsync($"-n {ns} get pod a");
+        Assert.Contains("Error from server (NotFound): pods \"a\" not found", missing.Stderr);
+        Assert.Contains("pod \"b\" deleted", await _k.OkAsync($"-n {ns} delete pods -l app=web"));
+        Assert.Equal(["pod/c", "pod/d"], Lines(await _k.OkAsync($"-n {ns} get pods -o name")));
+        var all = await _k.OkAsync($"-n {ns} delete pods --all");
+        Assert.Contains("pod \"c\" deleted", all);
+        Assert.Contains("pod \"d\" deleted", all);
+        Assert.Contains("No resources found", (await _k.RunAsync($"-n {ns} get pods")).Stderr);
+
+        await _k.OkAsync($"-n {ns} create -f -", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: left\n");
+        Assert.Contains($"namespace \"{ns}\" deleted", await _k.OkAsync($"delete ns {ns}"));
+        Assert.Contains($"namespaces \"{ns}\" not found", (await _k.RunAsync($"get ns {ns}")).Stderr);
+        Assert.DoesNotContain(ns, await _k.OkAsync("get cm -A"));
+    }
+
+    [Fact]
+    public async Task Invalid_objects_are_refused_with_kubernetes_messages()
+    {
+        var ns = await NewNamespaceAsync();
+        var badName = await _k.RunAsync($"-n {ns} create -f -", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: Bad_Name\n");
+        Assert.Contains("The ConfigMap \"Bad_Name\" is invalid: metadata.name: Invalid value: \"Bad_Name\": a lowercase RFC 1123 subdomain must consist of", badName.Stderr);
+        var noContainers = await _k.RunAsync($"-n {ns} create -f -", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: empty\nspec: {}\n");
+        Assert.Contains("spec.containers: Required value", noContainers.Stderr);
+        await _k.OkAsync($"-n {ns} create -f -", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: once\n");
+        var twice = await _k.RunAsync($"-n {ns} create -f -", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: once\n");
+        Assert.Contains("Error from server (AlreadyExists)", twice.Stderr);
+        Assert.Contains("configmaps \"once\" already exists", twice.Stderr);
+        var noNs = await _k.RunAsync("-n no-such-ns create -f -", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n");
+        Assert.Contains("namespaces \"no-such-ns\" not found", noNs.Stderr);
+    }
+
+    private static string[] Lines(string s) => s.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+}
+
+[Trait("Store", "embedded")]
+public sealed class KubectlOnEmbeddedStore(EmbeddedApiServer f) : KubectlTests(f), IClassFixture<EmbeddedApiServer>;
+
+[Trait("Store", "etcd")]
+public sealed class KubectlOnEtcd(EtcdApiServer f) : KubectlTests(f), IClassFixture<EtcdApiServer>;
