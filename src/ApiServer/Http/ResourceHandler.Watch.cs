@@ -19,7 +19,20 @@ internal sealed partial class ResourceHandler
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted);
         timeout.CancelAfter(options.Timeout ?? TimeSpan.FromMinutes(30));
         var ct = timeout.Token;
-        var events = await store.WatchAsync(ns, options, ct);
+        IAsyncEnumerable<WatchEvent> events;
+        try
+        {
+            events = await store.WatchAsync(ns, options, ct);
+        }
+        catch (ApiException e) when (e.Code == 410)
+        {
+            // As kube-apiserver: a watch that starts too far back gets one ERROR event, not an HTTP error.
+            ctx.Response.StatusCode = 200;
+            ctx.Response.ContentType = "application/json";
+            await ctx.Response.Body.WriteAsync(Line("ERROR", e.ToStatus()), ct);
+            return;
+        }
+
         var tableVersion = Tables.Requested(ctx.Request.Headers.Accept);
         ctx.Response.StatusCode = 200;
         ctx.Response.ContentType = "application/json";

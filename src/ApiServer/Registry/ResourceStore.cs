@@ -84,7 +84,9 @@ public sealed partial class ResourceStore
             {
                 var want = options.Limit > 0 ? Math.Max(options.Limit - items.Count, 0) : 0;
                 var page = await _store.ListAsync(prefix, revision, after, want, ct);
-                revision = page.Revision;
+
+                // Later pages read at the first page's revision (a store answers historical reads with its current revision).
+                revision = revision == 0 ? page.Revision : revision;
                 foreach (var stored in page.Items)
                 {
                     lastKey = stored.Key;

@@ -9,6 +9,8 @@ public sealed partial class MvccStore
     // No spinning before it blocks: spinning threads cost more than they save on a two-core machine.
     private readonly ManualResetEventSlim _commitSignal = new(false, spinCount: 0);
     private TaskCompletionSource _round = NewRound();
+    // The round the committer is flushing now (completed when no round has run yet).
+    private TaskCompletionSource _flushing = Completed();
     private List<(long Revision, List<Event> Events)> _unpublished = [];
     private bool _commitRequested;
     private bool _stopCommitter;
@@ -18,6 +20,13 @@ public sealed partial class MvccStore
     public long CommitRounds { get; private set; }
 
     private static TaskCompletionSource NewRound() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private static TaskCompletionSource Completed()
+    {
+        var done = NewRound();
+        done.SetResult();
+        return done;
+    }
 
     private void CheckWritable()
     {
@@ -61,7 +70,13 @@ public sealed partial class MvccStore
     /// earlier writes are not durable yet (a response names the current revision, and a client must be
     /// able to read at it). Null when everything is durable already.
     /// </summary>
-    private Task? DurableLocked() => _commitRequested || _applied > Volatile.Read(ref _durable) ? _round.Task : null;
+    /// <remarks>
+    /// Without a commit requested, writes not yet durable are in the round being flushed: wait for that
+    /// one. (The next round would only run when some later write asks for it: a write that changed
+    /// nothing, such as a txn whose compare failed, hung until then.)
+    /// </remarks>
+    private Task? DurableLocked() =>
+        _commitRequested ? _round.Task : _applied > Volatile.Read(ref _durable) ? _flushing.Task : null;
 
     private static WalEntry? ToWalEntry(WriteBatch b, long appliedIndex)
     {
@@ -118,6 +133,7 @@ public sealed partial class MvccStore
                 _commitRequested = false;
                 _commitSignal.Reset();
                 round = _round;
+                _flushing = round;
                 _round = NewRound();
                 published = _unpublished;
                 _unpublished = [];

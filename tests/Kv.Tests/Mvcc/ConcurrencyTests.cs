@@ -5,6 +5,33 @@ namespace KvCluster.Kv.Tests.Mvcc;
 
 public sealed class ConcurrencyTests
 {
+    /// <summary>
+    /// A write txn whose compare fails changes nothing, but must still wait until the writes before it
+    /// are durable — and then return. It used to wait for the next commit round, which only ran when a
+    /// later write asked for one: with no later write it hung (found by concurrent guarded updates in
+    /// the apiserver: the loser of two PUTs from one resourceVersion never got its 409).
+    /// </summary>
+    [Fact]
+    public async Task FailedCompareRacingAFlushReturns()
+    {
+        await using var t = TempStore.Create();
+        var s = t.Store;
+        await s.PutAsync(new PutRequest(B("k"), B("0")));
+        for (int i = 1; i <= 300; i++)
+        {
+            long rev = s.Revision;
+            var guarded = (string v) => new TxnRequest(
+                [new Compare(CompareResult.Equal, CompareTarget.Mod, B("k")) { ModRevision = rev }],
+                [RequestOp.Of(new PutRequest(B("k"), B(v)))],
+                [RequestOp.Of(new RangeRequest(B("k")))]);
+            var first = s.TxnAsync(guarded("a" + i)).AsTask();
+            var second = s.TxnAsync(guarded("b" + i)).AsTask();
+            var both = Task.WhenAll(first, second);
+            Assert.True(await Task.WhenAny(both, Task.Delay(TimeSpan.FromSeconds(5))) == both, $"round {i}: a txn did not return");
+            Assert.Equal(1, (await both).Count(r => r.Succeeded));
+        }
+    }
+
     /// <summary>A compaction landing between a read's revision check and its index lookup must not make keys look absent.</summary>
     [Fact]
     public async Task ReadRacingACompactionFailsWithCompactedInsteadOfMissingKeys()
