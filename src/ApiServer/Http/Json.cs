@@ -36,6 +36,11 @@ internal static class Json
     public static JsonObject ParseObject(byte[] body, string? contentType)
     {
         var media = MediaType(contentType);
+        if (media == Protobuf.KubeProtobuf.ContentType)
+        {
+            return Protobuf.KubeProtobuf.Decode(body);
+        }
+
         if (media is "application/yaml" or "application/apply-patch+yaml")
         {
             body = Yaml.ToJson(body);

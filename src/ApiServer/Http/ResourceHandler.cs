@@ -181,7 +181,7 @@ internal sealed partial class ResourceHandler(ApiRegistry registry, Tables table
     private static async Task<DeleteOptions> DeleteOptionsFrom(HttpContext ctx, bool dryRun)
     {
         var body = await Json.ReadBodyAsync(ctx.Request, ctx.RequestAborted);
-        var options = body.Length == 0 ? null : Json.ParseObject(body, "application/json");
+        var options = body.Length == 0 ? null : Json.ParseObject(body, ctx.Request.ContentType);
         var q = ctx.Request.Query;
         long? grace = long.TryParse(q["gracePeriodSeconds"], out var g) ? g : null;
         var propagation = q["propagationPolicy"].ToString();

@@ -11,6 +11,11 @@ public interface IKindStrategy
     /// <summary>Fills defaults and resets what a client may not set on create (status, for most kinds).</summary>
     void PrepareForCreate(JsonObject obj);
 
+    /// <summary>Brings an object about to be stored, created or updated, to its canonical form (a Secret's stringData into data).</summary>
+    void Canonicalize(JsonObject obj)
+    {
+    }
+
     /// <summary>Checks an object about to be stored; <paramref name="old"/> is the stored one on update.</summary>
     IEnumerable<FieldError> Validate(JsonObject obj, JsonObject? old);
 }

@@ -6,7 +6,8 @@ namespace KvCluster.ApiServer.Registry;
 
 public sealed partial class ResourceStore
 {
-    private const int RetriesOnRace = 16;
+    /// <summary>How often an unconditional write is retried on a newer object before it gives up with 409 (bounded, but far beyond real contention).</summary>
+    private const int RetriesOnRace = 100;
 
     public async Task<JsonObject> CreateAsync(string? ns, JsonObject obj, bool dryRun, CancellationToken ct)
     {
@@ -46,6 +47,7 @@ public sealed partial class ResourceStore
         }
 
         _strategy.PrepareForCreate(obj);
+        _strategy.Canonicalize(obj);
         Validate(obj, null, name);
         if (dryRun)
         {
@@ -96,6 +98,7 @@ public sealed partial class ResourceStore
             }
 
             var updated = Merge(old, change((JsonObject)old.DeepClone()), subresource);
+            _strategy.Canonicalize(updated);
             Validate(updated, old, name);
             var bytes = ObjectJson.ToStored(updated);
             if (bytes.AsSpan().SequenceEqual(stored.Value) || dryRun)
@@ -123,6 +126,12 @@ public sealed partial class ResourceStore
             if (!string.IsNullOrEmpty(precondition) || attempt >= RetriesOnRace)
             {
                 throw ApiException.Conflict(Kind, name, ApiException.ModifiedMessage);
+            }
+
+            if (attempt >= 3)
+            {
+                // Many writers on one object: spread the retries out so that each round has a winner.
+                await Task.Delay(Random.Shared.Next(1, 5 + attempt), ct);
             }
         }
     }

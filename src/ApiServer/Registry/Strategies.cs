@@ -10,6 +10,7 @@ public static class Strategies
         ("", "Namespace") => new NamespaceStrategy(),
         ("", "Pod") => new PodStrategy(),
         ("", "ConfigMap") => new ConfigMapStrategy(),
+        ("", "Secret") => new SecretStrategy(),
         ("apps", "Deployment" or "ReplicaSet" or "StatefulSet" or "DaemonSet") => new WorkloadStrategy(),
         _ => DefaultStrategy.Instance,
     };
@@ -35,11 +36,9 @@ internal sealed class NamespaceStrategy : IKindStrategy
         meta["labels"] = labels;
     }
 
-    public IEnumerable<FieldError> Validate(JsonObject obj, JsonObject? old)
-    {
-        NamespaceLabel(obj);
-        return [];
-    }
+    public void Canonicalize(JsonObject obj) => NamespaceLabel(obj);
+
+    public IEnumerable<FieldError> Validate(JsonObject obj, JsonObject? old) => [];
 }
 
 internal sealed class PodStrategy : IKindStrategy
@@ -161,6 +160,46 @@ internal sealed class WorkloadStrategy : IKindStrategy
         if (old?["spec"]?["selector"] is { } oldSelector && !JsonNode.DeepEquals(oldSelector, selector))
         {
             yield return FieldError.Immutable("spec.selector", selector.ToJsonString());
+        }
+    }
+}
+
+/// <summary>Secrets: stringData is write-only convenience, merged into data (base64) and never stored; type defaults to Opaque.</summary>
+internal sealed class SecretStrategy : IKindStrategy
+{
+    public void PrepareForCreate(JsonObject obj) => obj["type"] ??= "Opaque";
+
+    public void Canonicalize(JsonObject obj)
+    {
+        if (obj["stringData"] is JsonObject stringData)
+        {
+            var data = obj["data"] as JsonObject ?? [];
+            foreach (var (key, value) in stringData)
+            {
+                data[key] = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(value?.GetValue<string>() ?? ""));
+            }
+
+            obj["data"] = data;
+        }
+
+        obj.Remove("stringData");
+    }
+
+    public IEnumerable<FieldError> Validate(JsonObject obj, JsonObject? old)
+    {
+        foreach (var (key, value) in obj["data"] as JsonObject ?? [])
+        {
+            var text = value?.GetValue<string>() ?? "";
+            Span<byte> buffer = new byte[text.Length];
+            if (!Convert.TryFromBase64String(text, buffer, out _))
+            {
+                yield return FieldError.InvalidValue($"data[{key}]", text, "illegal base64 data");
+            }
+        }
+
+        if (old?["type"] is { } oldType && !JsonNode.DeepEquals(oldType, obj["type"]))
+        {
+            yield return FieldError.Immutable("type", obj["type"]?.ToString() ?? "");
         }
     }
 }

@@ -118,6 +118,27 @@ public abstract class KubectlTests(ApiServerFixture fixture) : IDisposable
         Assert.Contains(ns, await _k.OkAsync("get pods -A"));
     }
 
+    /// <summary>kubectl's typed create subcommands send protobuf bodies (application/vnd.kubernetes.protobuf).</summary>
+    [Fact]
+    public async Task Typed_create_subcommands()
+    {
+        var ns = Names.Unique("typed");
+        Assert.Contains($"namespace/{ns} created", await _k.OkAsync($"create namespace {ns}"));
+        Assert.Contains("configmap/conf created", await _k.OkAsync($"-n {ns} create configmap conf --from-literal=mode=fast --from-literal=level=3"));
+        Assert.Contains("secret/pw created", await _k.OkAsync($"-n {ns} create secret generic pw --from-literal=password=s3cret"));
+        Assert.Contains("deployment.apps/web created", await _k.OkAsync($"-n {ns} create deployment web --image=nginx:1.25 --replicas=2 --port=80"));
+        Assert.Contains("serviceaccount/robot created", await _k.OkAsync($"-n {ns} create serviceaccount robot"));
+
+        Assert.Equal("fast", (await _k.OkAsync($"-n {ns} get cm conf -o jsonpath={{.data.mode}}")).Trim());
+        Assert.Equal(Convert.ToBase64String("s3cret"u8.ToArray()), (await _k.OkAsync($"-n {ns} get secret pw -o jsonpath={{.data.password}}")).Trim());
+        var deployment = JsonDocument.Parse(await _k.OkAsync($"-n {ns} get deploy web -o json")).RootElement;
+        Assert.Equal(2, deployment.GetProperty("spec").GetProperty("replicas").GetInt32());
+        var container = deployment.GetProperty("spec").GetProperty("template").GetProperty("spec").GetProperty("containers")[0];
+        Assert.Equal("nginx:1.25", container.GetProperty("image").GetString());
+        Assert.Equal(80, container.GetProperty("ports")[0].GetProperty("containerPort").GetInt32());
+        Assert.Equal("web", deployment.GetProperty("spec").GetProperty("selector").GetProperty("matchLabels").GetProperty("app").GetString());
+    }
+
     [Fact]
     public async Task Label_selectors_show_labels_and_field_selectors()
     {
