@@ -41,13 +41,14 @@ public static class ApiServerHost
         var storeName = options.EtcdServers.Count > 0 ? "etcd " + string.Join(",", options.EtcdServers) : "embedded " + Path.Combine(options.DataDir, "kv");
         Console.Error.WriteLine($"[1/3] opening the store ({storeName})");
         await using IObjectStore store = options.EtcdServers.Count > 0 ? new EtcdStore(options.EtcdServers) : EmbeddedStore.Open(Path.Combine(options.DataDir, "kv"));
-        await using var registry = new ApiRegistry(store, BuiltinKinds.Rows, TimeProvider.System, log, options.WatchCacheSize);
+        var services = new ServiceAllocator(store, options.ServiceClusterIpRange, options.ServiceNodePortRange.First, options.ServiceNodePortRange.Last);
+        await using var registry = new ApiRegistry(store, BuiltinKinds.Rows, TimeProvider.System, log, options.WatchCacheSize, services);
         Console.Error.WriteLine($"[2/3] filling the watch caches of {registry.Kinds.Count} kinds");
         var ready = false;
         var token = Kubeconfig.AdminToken(options.DataDir);
         var router = new ApiRouter(registry, token, () => ready, TimeProvider.System, log);
         app.Run(router.HandleAsync);
-        await registry.StartAsync(ct);
+        await registry.StartAsync(options.SecurePort, ct);
         await app.StartAsync(ct);
         var scheme = certs is null ? "http" : "https";
         var host = options.BindAddress is "0.0.0.0" or "::" ? "127.0.0.1" : options.BindAddress;

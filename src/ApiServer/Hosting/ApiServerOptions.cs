@@ -29,6 +29,12 @@ public sealed record ApiServerOptions
     /// <summary>--watch-cache-size: events kept per resource for watches that resume from an older resourceVersion.</summary>
     public int WatchCacheSize { get; init; } = 10_000;
 
+    /// <summary>--service-cluster-ip-range: where Services' clusterIPs come from (kubeadm's default).</summary>
+    public System.Net.IPNetwork ServiceClusterIpRange { get; init; } = System.Net.IPNetwork.Parse("10.96.0.0/12");
+
+    /// <summary>--service-node-port-range: where NodePort Services' ports come from.</summary>
+    public (int First, int Last) ServiceNodePortRange { get; init; } = (30000, 32767);
+
     public string EffectiveCertDir => CertDir ?? Path.Combine(DataDir, "pki");
 
     public string KubeconfigPath => Path.Combine(DataDir, "admin.kubeconfig");
@@ -56,12 +62,22 @@ public sealed record ApiServerOptions
                 "cert-dir" => o with { CertDir = Value() },
                 "plain-http" => o with { PlainHttp = eq < 0 || bool.Parse(Value()) },
                 "watch-bookmark-interval" => o with { BookmarkInterval = Duration(Value()) },
+                "service-cluster-ip-range" => o with { ServiceClusterIpRange = System.Net.IPNetwork.Parse(Value()) },
+                "service-node-port-range" => o with { ServiceNodePortRange = PortRange(Value()) },
                 "watch-cache-size" => o with { WatchCacheSize = int.Parse(Value(), CultureInfo.InvariantCulture) },
                 _ => throw new ArgumentException($"unknown flag: --{name}"),
             };
         }
 
         return o;
+    }
+
+    private static (int, int) PortRange(string text)
+    {
+        var parts = text.Split('-');
+        return parts.Length == 2 && int.TryParse(parts[0], out var first) && int.TryParse(parts[1], out var last) && first <= last
+            ? (first, last)
+            : throw new ArgumentException($"invalid port range \"{text}\" (want e.g. 30000-32767)");
     }
 
     /// <summary>A Go-style duration: "500ms", "10s", "1m".</summary>

@@ -115,6 +115,8 @@ public sealed record FieldError(string Field, string Reason, string Detail, stri
     public string Message => Reason switch
     {
         "FieldValueRequired" => Detail.Length == 0 ? "Required value" : "Required value: " + Detail,
+        "FieldValueNotSupported" => $"Unsupported value: \"{BadValue}\": {Detail}",
+        "FieldValueDuplicate" => $"Duplicate value: \"{BadValue}\"",
         _ => $"Invalid value: \"{BadValue}\": {Detail}",
     };
 

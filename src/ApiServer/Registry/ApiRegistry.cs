@@ -15,10 +15,13 @@ public sealed class ApiRegistry : INamespaces, IAsyncDisposable
     private readonly IObjectStore _store;
     private readonly ILogger _log;
 
-    public ApiRegistry(IObjectStore store, IEnumerable<ResourceKind> kinds, TimeProvider time, ILogger log, int watchWindow = 10_000)
+    private readonly ServiceAllocator _services;
+
+    public ApiRegistry(IObjectStore store, IEnumerable<ResourceKind> kinds, TimeProvider time, ILogger log, int watchWindow = 10_000, ServiceAllocator? services = null)
     {
         _store = store;
         _log = log;
+        _services = services ?? new ServiceAllocator(store, System.Net.IPNetwork.Parse("10.96.0.0/12"), 30000, 32767);
         foreach (var kind in kinds)
         {
             if (!_caches.TryGetValue(kind.StoragePrefix, out var cache))
@@ -26,7 +29,10 @@ public sealed class ApiRegistry : INamespaces, IAsyncDisposable
                 _caches[kind.StoragePrefix] = cache = new WatchCache(store, kind.StoragePrefix, watchWindow, log);
             }
 
-            _stores[(kind.Group, kind.Version, kind.Plural)] = new ResourceStore(kind, store, cache, Strategies.For(kind), this, time);
+            _stores[(kind.Group, kind.Version, kind.Plural)] = new ResourceStore(kind, store, cache, Strategies.For(kind), this, time)
+            {
+                Allocations = kind is { Group: "", Kind: "Service" } ? _services : null,
+            };
         }
 
         Kinds = [.. _stores.Values.Select(s => s.Kind)];
@@ -39,8 +45,8 @@ public sealed class ApiRegistry : INamespaces, IAsyncDisposable
 
     public ResourceStore Namespaces => _stores[("", "v1", "namespaces")];
 
-    /// <summary>Starts the watch caches and creates the namespaces every cluster has.</summary>
-    public async Task StartAsync(CancellationToken ct)
+    /// <summary>Starts the watch caches and creates the namespaces every cluster has, and the "kubernetes" Service (to <paramref name="apiPort"/>).</summary>
+    public async Task StartAsync(int apiPort, CancellationToken ct)
     {
         foreach (var cache in _caches.Values)
         {
@@ -63,6 +69,24 @@ public sealed class ApiRegistry : INamespaces, IAsyncDisposable
             {
                 // Created by an earlier start.
             }
+        }
+
+        var kubernetes = new JsonObject
+        {
+            ["metadata"] = new JsonObject { ["name"] = "kubernetes", ["labels"] = new JsonObject { ["component"] = "apiserver", ["provider"] = "kubernetes" } },
+            ["spec"] = new JsonObject
+            {
+                ["clusterIP"] = _services.FirstAddress,
+                ["ports"] = new JsonArray(new JsonObject { ["name"] = "https", ["port"] = 443, ["protocol"] = "TCP", ["targetPort"] = apiPort }),
+            },
+        };
+        try
+        {
+            await _stores[("", "v1", "services")].CreateAsync("default", kubernetes, false, ct);
+        }
+        catch (ApiException e) when (e.Reason is "AlreadyExists" or "Invalid")
+        {
+            // Created by an earlier start (its address is then taken too).
         }
     }
 

@@ -11,6 +11,11 @@ public interface IKindStrategy
     /// <summary>Fills defaults and resets what a client may not set on create (status, for most kinds).</summary>
     void PrepareForCreate(JsonObject obj);
 
+    /// <summary>Carries over, on update, what the client may leave out (a Service's allocated clusterIP and nodePorts).</summary>
+    void PrepareForUpdate(JsonObject obj, JsonObject old)
+    {
+    }
+
     /// <summary>Brings an object about to be stored, created or updated, to its canonical form (a Secret's stringData into data).</summary>
     void Canonicalize(JsonObject obj)
     {
@@ -30,4 +35,16 @@ public sealed class DefaultStrategy : IKindStrategy
     }
 
     public IEnumerable<FieldError> Validate(JsonObject obj, JsonObject? old) => [];
+}
+
+/// <summary>
+/// Writes with side effects in other keys (a Service's clusterIP and nodePorts): allocated before the
+/// object is stored, released when it is deleted or its write fails.
+/// </summary>
+public interface IAllocations
+{
+    Task AllocateAsync(JsonObject obj, JsonObject? old, CancellationToken ct);
+
+    /// <summary>Releases what <paramref name="obj"/> holds and <paramref name="keep"/> (its successor, if any) does not.</summary>
+    Task ReleaseAsync(JsonObject obj, JsonObject? keep, CancellationToken ct);
 }

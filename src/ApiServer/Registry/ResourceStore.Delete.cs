@@ -51,6 +51,11 @@ public sealed partial class ResourceStore
             var result = await _store.DeleteAsync(key, stored.ModRevision, ct);
             if (result.Succeeded)
             {
+                if (Allocations is not null)
+                {
+                    await Allocations.ReleaseAsync(obj, null, ct);
+                }
+
                 return (Typed(obj), true);
             }
 

@@ -54,9 +54,19 @@ public sealed partial class ResourceStore
             return obj;
         }
 
+        if (Allocations is not null)
+        {
+            await Allocations.AllocateAsync(obj, null, ct);
+        }
+
         var result = await _store.CreateAsync(Kind.Key(ns, name), ObjectJson.ToStored(obj), ct);
         if (!result.Succeeded)
         {
+            if (Allocations is not null)
+            {
+                await Allocations.ReleaseAsync(obj, null, ct);
+            }
+
             throw ApiException.AlreadyExists(Kind, name);
         }
 
@@ -98,8 +108,15 @@ public sealed partial class ResourceStore
             }
 
             var updated = Merge(old, change((JsonObject)old.DeepClone()), subresource);
+            _strategy.PrepareForUpdate(updated, old);
             _strategy.Canonicalize(updated);
             Validate(updated, old, name);
+            if (Allocations is not null && !dryRun)
+            {
+                // Only what the old object did not hold is allocated (nothing, for an update that changes nothing).
+                await Allocations.AllocateAsync(updated, old, ct);
+            }
+
             var bytes = ObjectJson.ToStored(updated);
             if (bytes.AsSpan().SequenceEqual(stored.Value) || dryRun)
             {
@@ -112,6 +129,12 @@ public sealed partial class ResourceStore
             var finalized = old["metadata"]?["deletionTimestamp"] is not null && (old["metadata"]?["finalizers"] as JsonArray ?? []).Count > 0
                 && (updated["metadata"]?["finalizers"] as JsonArray ?? []).Count == 0;
             var result = finalized ? await _store.DeleteAsync(key, stored.ModRevision, ct) : await _store.UpdateAsync(key, bytes, stored.ModRevision, ct);
+            if (Allocations is not null)
+            {
+                // Written: release what the old object held and the new one does not; failed: what was allocated for the new one.
+                await (result.Succeeded ? Allocations.ReleaseAsync(old, finalized ? null : updated, ct) : Allocations.ReleaseAsync(updated, old, ct));
+            }
+
             if (result.Succeeded)
             {
                 ObjectJson.SetResourceVersion(updated, result.Revision);

@@ -28,6 +28,9 @@ public sealed partial class ResourceStore
 
     public ResourceKind Kind { get; }
 
+    /// <summary>Allocations the kind's objects hold in other keys (Services), or null.</summary>
+    public IAllocations? Allocations { get; init; }
+
     public async Task<JsonObject> GetAsync(string? ns, string name, CancellationToken ct)
     {
         var stored = await _store.GetAsync(Kind.Key(ns, name), ct) ?? throw ApiException.NotFound(Kind, name);

@@ -11,6 +11,7 @@ public static class Strategies
         ("", "Pod") => new PodStrategy(),
         ("", "ConfigMap") => new ConfigMapStrategy(),
         ("", "Secret") => new SecretStrategy(),
+        ("", "Service") => new ServiceStrategy(),
         ("apps", "Deployment" or "ReplicaSet" or "StatefulSet" or "DaemonSet") => new WorkloadStrategy(),
         _ => DefaultStrategy.Instance,
     };
@@ -200,6 +201,95 @@ internal sealed class SecretStrategy : IKindStrategy
         if (old?["type"] is { } oldType && !JsonNode.DeepEquals(oldType, obj["type"]))
         {
             yield return FieldError.Immutable("type", obj["type"]?.ToString() ?? "");
+        }
+    }
+}
+
+/// <summary>Services: Kubernetes' defaults, and the allocated clusterIP and nodePorts kept across updates that leave them out.</summary>
+internal sealed class ServiceStrategy : IKindStrategy
+{
+    public void PrepareForCreate(JsonObject obj)
+    {
+        var spec = obj["spec"] as JsonObject ?? [];
+        obj["spec"] = spec;
+        spec["type"] ??= "ClusterIP";
+        spec["sessionAffinity"] ??= "None";
+        var type = spec["type"]!.GetValue<string>();
+        if (type != "ExternalName")
+        {
+            spec["ipFamilies"] ??= new JsonArray("IPv4");
+            spec["ipFamilyPolicy"] ??= "SingleStack";
+            spec["internalTrafficPolicy"] ??= "Cluster";
+        }
+
+        if (type is "NodePort" or "LoadBalancer")
+        {
+            spec["externalTrafficPolicy"] ??= "Cluster";
+        }
+
+        foreach (var port in (spec["ports"] as JsonArray ?? []).OfType<JsonObject>())
+        {
+            port["protocol"] ??= "TCP";
+            port["targetPort"] ??= port["port"]?.DeepClone();
+        }
+
+        obj["status"] = new JsonObject { ["loadBalancer"] = new JsonObject() };
+    }
+
+    public void PrepareForUpdate(JsonObject obj, JsonObject old)
+    {
+        if (obj["spec"] is not JsonObject spec || old["spec"] is not JsonObject oldSpec)
+        {
+            return;
+        }
+
+        if (string.IsNullOrEmpty(spec["clusterIP"]?.GetValue<string>()) && oldSpec["clusterIP"] is { } ip)
+        {
+            spec["clusterIP"] = ip.DeepClone();
+            spec["clusterIPs"] = oldSpec["clusterIPs"]?.DeepClone();
+        }
+
+        var oldPorts = (oldSpec["ports"] as JsonArray ?? []).OfType<JsonObject>().ToList();
+        foreach (var port in (spec["ports"] as JsonArray ?? []).OfType<JsonObject>())
+        {
+            port["protocol"] ??= "TCP";
+            port["targetPort"] ??= port["port"]?.DeepClone();
+            if (port["nodePort"] is null && oldPorts.FirstOrDefault(p => JsonNode.DeepEquals(p["port"], port["port"]) && JsonNode.DeepEquals(p["protocol"], port["protocol"]))?["nodePort"] is { } nodePort)
+            {
+                port["nodePort"] = nodePort.DeepClone();
+            }
+        }
+    }
+
+    public IEnumerable<FieldError> Validate(JsonObject obj, JsonObject? old)
+    {
+        var spec = obj["spec"] as JsonObject;
+        var type = spec?["type"]?.GetValue<string>() ?? "ClusterIP";
+        if (type is not ("ClusterIP" or "NodePort" or "LoadBalancer" or "ExternalName"))
+        {
+            yield return new FieldError("spec.type", "FieldValueNotSupported", "supported values: \"ClusterIP\", \"ExternalName\", \"LoadBalancer\", \"NodePort\"", type);
+        }
+
+        var ports = spec?["ports"] as JsonArray ?? [];
+        if (ports.Count == 0 && type != "ExternalName" && spec?["clusterIP"]?.GetValue<string>() != "None")
+        {
+            yield return FieldError.Required("spec.ports");
+        }
+
+        for (var i = 0; i < ports.Count; i++)
+        {
+            var port = ports[i]?["port"]?.GetValue<int>() ?? 0;
+            if (port is < 1 or > 65535)
+            {
+                yield return FieldError.InvalidValue($"spec.ports[{i}].port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "must be between 1 and 65535, inclusive");
+            }
+        }
+
+        var oldIp = old?["spec"]?["clusterIP"]?.GetValue<string>();
+        var newIp = spec?["clusterIP"]?.GetValue<string>();
+        if (!string.IsNullOrEmpty(oldIp) && type != "ExternalName" && newIp != oldIp)
+        {
+            yield return FieldError.InvalidValue("spec.clusterIPs[0]", newIp ?? "", "may not change once set");
         }
     }
 }

@@ -232,6 +232,60 @@ public abstract class RestTests(ApiServerFixture fixture) : IDisposable
         Assert.Contains("field is immutable", immutable.Body["message"]!.GetValue<string>());
     }
 
+    [Fact]
+    public async Task Services_get_cluster_ips_and_node_ports_without_conflicts_and_release_them()
+    {
+        var ns = await _rest.CreateNamespaceAsync();
+        var path = $"/api/v1/namespaces/{ns}/services";
+        static JsonObject Service(string name, string? ip = null, int? nodePort = null) => new()
+        {
+            ["metadata"] = new JsonObject { ["name"] = name },
+            ["spec"] = new JsonObject
+            {
+                ["type"] = nodePort is null ? "ClusterIP" : "NodePort",
+                ["clusterIP"] = ip,
+                ["ports"] = new JsonArray(new JsonObject { ["port"] = 80, ["nodePort"] = nodePort == 0 ? null : nodePort }),
+            },
+        };
+
+        var kubernetes = (await _rest.GetAsync("/api/v1/namespaces/default/services/kubernetes")).Body;
+        Assert.Equal("10.96.0.1", kubernetes["spec"]!["clusterIP"]!.GetValue<string>());
+
+        var (code, a) = await _rest.PostAsync(path, Service("a"));
+        Assert.Equal(HttpStatusCode.Created, code);
+        var ip = a["spec"]!["clusterIP"]!.GetValue<string>();
+        Assert.True(System.Net.IPNetwork.Parse("10.96.0.0/12").Contains(System.Net.IPAddress.Parse(ip)), ip);
+        Assert.Equal("TCP", a["spec"]!["ports"]![0]!["protocol"]!.GetValue<string>());
+        Assert.Equal(80, a["spec"]!["ports"]![0]!["targetPort"]!.GetValue<int>());
+
+        var sameIp = await _rest.PostAsync(path, Service("b", ip));
+        AssertStatus((HttpStatusCode)422, "Invalid", sameIp);
+        Assert.Contains("provided IP is already allocated", sameIp.Body["message"]!.GetValue<string>());
+        var outside = await _rest.PostAsync(path, Service("b", "192.168.1.1"));
+        AssertStatus((HttpStatusCode)422, "Invalid", outside);
+        Assert.Contains("is not in the valid range", outside.Body["message"]!.GetValue<string>());
+
+        var port = 30000 + Random.Shared.Next(2000);
+        var (_, np) = await _rest.PostAsync(path, Service("np", nodePort: port));
+        Assert.Equal(port, np["spec"]!["ports"]![0]!["nodePort"]!.GetValue<int>());
+        var samePort = await _rest.PostAsync(path, Service("np2", nodePort: port));
+        AssertStatus((HttpStatusCode)422, "Invalid", samePort);
+        Assert.Contains("provided port is already allocated", samePort.Body["message"]!.GetValue<string>());
+        var (_, auto) = await _rest.PostAsync(path, Service("auto", nodePort: 0));
+        Assert.InRange(auto["spec"]!["ports"]![0]!["nodePort"]!.GetValue<int>(), 30000, 32767);
+
+        // An update that leaves the allocations out keeps them; one that changes the clusterIP is refused.
+        var (_, relabeled) = await _rest.PutAsync($"{path}/a", Service("a"));
+        Assert.Equal(ip, relabeled["spec"]!["clusterIP"]!.GetValue<string>());
+        AssertStatus((HttpStatusCode)422, "Invalid", await _rest.PutAsync($"{path}/a", Service("a", "10.96.0.99")));
+
+        // Deleting releases: the address and the port can be taken again.
+        await _rest.SendAsync(HttpMethod.Delete, $"{path}/a");
+        await _rest.SendAsync(HttpMethod.Delete, $"{path}/np");
+        Assert.Equal(HttpStatusCode.Created, (await _rest.PostAsync(path, Service("b", ip))).Code);
+        Assert.Equal(HttpStatusCode.Created, (await _rest.PostAsync(path, Service("np2", nodePort: port))).Code);
+    }
+
     private static List<string> Names(JsonObject list) =>
         [.. list["items"]!.AsArray().Select(i => i!["metadata"]!["name"]!.GetValue<string>())];
 }
