@@ -32,6 +32,7 @@ public sealed class ApiRegistry : INamespaces, IAsyncDisposable
             _stores[(kind.Group, kind.Version, kind.Plural)] = new ResourceStore(kind, store, cache, Strategies.For(kind), this, time)
             {
                 Allocations = kind is { Group: "", Kind: "Service" } ? _services : null,
+                Conversion = kind is { Group: "autoscaling", Version: "v1", Kind: "HorizontalPodAutoscaler" } ? new HpaV1Conversion() : null,
             };
         }
 

@@ -12,6 +12,7 @@ public sealed partial class ResourceStore
     public async Task<JsonObject> CreateAsync(string? ns, JsonObject obj, bool dryRun, CancellationToken ct)
     {
         CheckType(obj);
+        obj = Conversion?.ToStorage(obj) ?? obj;
         var meta = Metadata(obj);
         ns = CheckNamespace(meta, ns);
         var name = meta["name"]?.GetValue<string>();
@@ -51,7 +52,7 @@ public sealed partial class ResourceStore
         Validate(obj, null, name);
         if (dryRun)
         {
-            return obj;
+            return Typed(obj);
         }
 
         if (Allocations is not null)
@@ -71,7 +72,7 @@ public sealed partial class ResourceStore
         }
 
         ObjectJson.SetResourceVersion(obj, result.Revision);
-        return obj;
+        return Typed(obj);
     }
 
     /// <summary>PUT: replaces the object (or only its status, <paramref name="subresource"/> "status").</summary>
@@ -107,7 +108,14 @@ public sealed partial class ResourceStore
                 throw ApiException.Conflict(Kind, name, ApiException.ModifiedMessage);
             }
 
-            var updated = Merge(old, change((JsonObject)old.DeepClone()), subresource);
+            var changed = change(Conversion is null ? (JsonObject)old.DeepClone() : Typed(old));
+            if (Conversion is not null)
+            {
+                CheckType(changed);
+                changed = Conversion.ToStorage(changed);
+            }
+
+            var updated = Merge(old, changed, subresource);
             _strategy.PrepareForUpdate(updated, old);
             _strategy.Canonicalize(updated);
             Validate(updated, old, name);
@@ -179,7 +187,11 @@ public sealed partial class ResourceStore
             return result;
         }
 
-        CheckType(updated);
+        if (Conversion is null)
+        {
+            CheckType(updated);
+        }
+
         var meta = Metadata(updated);
         var oldMeta = Metadata(old);
         foreach (var field in new[] { "uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation", "namespace", "name" })
@@ -192,7 +204,7 @@ public sealed partial class ResourceStore
         }
 
         meta.Remove("resourceVersion");
-        updated["apiVersion"] = old["apiVersion"]?.DeepClone() ?? Kind.GroupVersion;
+        updated["apiVersion"] = Conversion?.StorageVersion ?? Kind.GroupVersion;
         updated["kind"] = Kind.Kind;
         if (Kind.Subresources.Contains("status"))
         {

@@ -28,6 +28,9 @@ public sealed partial class ResourceStore
 
     public ResourceKind Kind { get; }
 
+    /// <summary>How the kind converts to the version it is stored in, or null when it is stored as served.</summary>
+    public IVersionConversion? Conversion { get; init; }
+
     /// <summary>Allocations the kind's objects hold in other keys (Services), or null.</summary>
     public IAllocations? Allocations { get; init; }
 
@@ -136,6 +139,13 @@ public sealed partial class ResourceStore
     /// <summary>The object with this kind's apiVersion and kind (objects are shared with the cache: copy when they differ).</summary>
     private JsonObject Typed(JsonObject obj)
     {
+        if (Conversion is not null)
+        {
+            var served = Conversion.FromStorage((JsonObject)obj.DeepClone());
+            served["kind"] = Kind.Kind;
+            return served;
+        }
+
         if (obj["apiVersion"]?.GetValue<string>() == Kind.GroupVersion && obj["kind"]?.GetValue<string>() == Kind.Kind)
         {
             return obj;

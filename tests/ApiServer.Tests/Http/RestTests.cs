@@ -286,6 +286,34 @@ public abstract class RestTests(ApiServerFixture fixture) : IDisposable
         Assert.Equal(HttpStatusCode.Created, (await _rest.PostAsync(path, Service("np2", nodePort: port))).Code);
     }
 
+    [Fact]
+    public async Task Horizontal_pod_autoscalers_are_one_object_in_two_versions()
+    {
+        var ns = await _rest.CreateNamespaceAsync();
+        var v1 = (JsonObject)JsonNode.Parse("""
+            {"apiVersion":"autoscaling/v1","kind":"HorizontalPodAutoscaler","metadata":{"name":"web"},
+             "spec":{"scaleTargetRef":{"apiVersion":"apps/v1","kind":"Deployment","name":"web"},"minReplicas":1,"maxReplicas":5,"targetCPUUtilizationPercentage":70}}
+            """)!;
+        var (code, created) = await _rest.PostAsync($"/apis/autoscaling/v1/namespaces/{ns}/horizontalpodautoscalers", v1);
+        Assert.Equal(HttpStatusCode.Created, code);
+        Assert.Equal("autoscaling/v1", created["apiVersion"]!.GetValue<string>());
+        Assert.Equal(70, created["spec"]!["targetCPUUtilizationPercentage"]!.GetValue<int>());
+
+        var (_, v2) = await _rest.GetAsync($"/apis/autoscaling/v2/namespaces/{ns}/horizontalpodautoscalers/web");
+        Assert.Equal("autoscaling/v2", v2["apiVersion"]!.GetValue<string>());
+        var metric = v2["spec"]!["metrics"]![0]!;
+        Assert.Equal("cpu", metric["resource"]!["name"]!.GetValue<string>());
+        Assert.Equal(70, metric["resource"]!["target"]!["averageUtilization"]!.GetValue<int>());
+        Assert.Null(v2["spec"]!["targetCPUUtilizationPercentage"]);
+
+        await _rest.MergePatchAsync($"/apis/autoscaling/v2/namespaces/{ns}/horizontalpodautoscalers/web",
+            "{\"spec\":{\"metrics\":[{\"type\":\"Resource\",\"resource\":{\"name\":\"cpu\",\"target\":{\"type\":\"Utilization\",\"averageUtilization\":55}}}]}}");
+        var (_, back) = await _rest.GetAsync($"/apis/autoscaling/v1/namespaces/{ns}/horizontalpodautoscalers/web");
+        Assert.Equal(55, back["spec"]!["targetCPUUtilizationPercentage"]!.GetValue<int>());
+        var (_, listed) = await _rest.GetAsync($"/apis/autoscaling/v1/namespaces/{ns}/horizontalpodautoscalers");
+        Assert.Equal(55, listed["items"]![0]!["spec"]!["targetCPUUtilizationPercentage"]!.GetValue<int>());
+    }
+
     private static List<string> Names(JsonObject list) =>
         [.. list["items"]!.AsArray().Select(i => i!["metadata"]!["name"]!.GetValue<string>())];
 }
