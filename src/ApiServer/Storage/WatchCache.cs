@@ -162,8 +162,9 @@ public sealed class WatchCache : IAsyncDisposable
                     Apply(e);
                 }
             }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            catch (Exception) when (ct.IsCancellationRequested)
             {
+                // Shutting down (a remote watch ends with a cancelled RPC, not an OperationCanceledException).
                 return;
             }
             catch (Exception e)
