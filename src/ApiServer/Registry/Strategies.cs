@@ -12,7 +12,9 @@ public static class Strategies
         ("", "ConfigMap") => new ConfigMapStrategy(),
         ("", "Secret") => new SecretStrategy(),
         ("", "Service") => new ServiceStrategy(),
-        ("apps", "Deployment" or "ReplicaSet" or "StatefulSet" or "DaemonSet") => new WorkloadStrategy(),
+        ("apps", "Deployment" or "ReplicaSet" or "StatefulSet" or "DaemonSet") => new WorkloadStrategy(kind.Kind),
+        ("batch", "Job") => new JobStrategy(),
+        ("batch", "CronJob") => new CronJobStrategy(),
         _ => DefaultStrategy.Instance,
     };
 }
@@ -48,6 +50,14 @@ internal sealed class PodStrategy : IKindStrategy
     {
         obj["status"] = new JsonObject { ["phase"] = "Pending", ["qosClass"] = "BestEffort" };
         if (obj["spec"] is JsonObject spec)
+        {
+            DefaultSpec(spec);
+        }
+    }
+
+    /// <summary>Kubernetes' defaults of a PodSpec, for pods and for the pod templates of workloads.</summary>
+    public static void DefaultSpec(JsonObject spec)
+    {
         {
             spec["restartPolicy"] ??= "Always";
             spec["terminationGracePeriodSeconds"] ??= 30;
@@ -134,10 +144,45 @@ internal sealed class ConfigMapStrategy : IKindStrategy
     }
 }
 
-/// <summary>Deployments, ReplicaSets, StatefulSets, DaemonSets: a selector that matches the template, and never changes.</summary>
-internal sealed class WorkloadStrategy : IKindStrategy
+/// <summary>Deployments, ReplicaSets, StatefulSets, DaemonSets: Kubernetes' defaults, a selector that matches the template, and never changes.</summary>
+internal sealed class WorkloadStrategy(string kind) : IKindStrategy
 {
-    public void PrepareForCreate(JsonObject obj) => obj["status"] = new JsonObject();
+    public void PrepareForCreate(JsonObject obj)
+    {
+        obj["status"] = new JsonObject();
+        if (obj["spec"] is not JsonObject spec)
+        {
+            return;
+        }
+
+        if (kind != "DaemonSet")
+        {
+            spec["replicas"] ??= 1;
+        }
+
+        switch (kind)
+        {
+            case "Deployment":
+                spec["strategy"] ??= new JsonObject { ["type"] = "RollingUpdate", ["rollingUpdate"] = new JsonObject { ["maxUnavailable"] = "25%", ["maxSurge"] = "25%" } };
+                spec["revisionHistoryLimit"] ??= 10;
+                spec["progressDeadlineSeconds"] ??= 600;
+                break;
+            case "StatefulSet":
+                spec["podManagementPolicy"] ??= "OrderedReady";
+                spec["updateStrategy"] ??= new JsonObject { ["type"] = "RollingUpdate", ["rollingUpdate"] = new JsonObject { ["partition"] = 0 } };
+                spec["revisionHistoryLimit"] ??= 10;
+                break;
+            case "DaemonSet":
+                spec["updateStrategy"] ??= new JsonObject { ["type"] = "RollingUpdate", ["rollingUpdate"] = new JsonObject { ["maxUnavailable"] = 1, ["maxSurge"] = 0 } };
+                spec["revisionHistoryLimit"] ??= 10;
+                break;
+        }
+
+        if (spec["template"]?["spec"] is JsonObject podSpec)
+        {
+            PodStrategy.DefaultSpec(podSpec);
+        }
+    }
 
     public IEnumerable<FieldError> Validate(JsonObject obj, JsonObject? old)
     {
@@ -290,6 +335,72 @@ internal sealed class ServiceStrategy : IKindStrategy
         if (!string.IsNullOrEmpty(oldIp) && type != "ExternalName" && newIp != oldIp)
         {
             yield return FieldError.InvalidValue("spec.clusterIPs[0]", newIp ?? "", "may not change once set");
+        }
+    }
+}
+
+/// <summary>Jobs: Kubernetes' defaults; a pod template must not restart Always.</summary>
+internal sealed class JobStrategy : IKindStrategy
+{
+    public void PrepareForCreate(JsonObject obj)
+    {
+        obj["status"] = new JsonObject();
+        if (obj["spec"] is JsonObject spec)
+        {
+            Default(spec);
+        }
+    }
+
+    public static void Default(JsonObject spec)
+    {
+        spec["parallelism"] ??= 1;
+        spec["completions"] ??= 1;
+        spec["backoffLimit"] ??= 6;
+        spec["completionMode"] ??= "NonIndexed";
+        spec["suspend"] ??= false;
+        if (spec["template"]?["spec"] is JsonObject podSpec)
+        {
+            podSpec["restartPolicy"] ??= "Never";
+            PodStrategy.DefaultSpec(podSpec);
+        }
+    }
+
+    public IEnumerable<FieldError> Validate(JsonObject obj, JsonObject? old)
+    {
+        var policy = obj["spec"]?["template"]?["spec"]?["restartPolicy"]?.GetValue<string>();
+        if (policy is not ("Never" or "OnFailure"))
+        {
+            yield return new FieldError("spec.template.spec.restartPolicy", "FieldValueNotSupported", "supported values: \"OnFailure\", \"Never\"", policy ?? "");
+        }
+    }
+}
+
+/// <summary>CronJobs: Kubernetes' defaults, for the CronJob and its job template.</summary>
+internal sealed class CronJobStrategy : IKindStrategy
+{
+    public void PrepareForCreate(JsonObject obj)
+    {
+        obj["status"] = new JsonObject();
+        if (obj["spec"] is not JsonObject spec)
+        {
+            return;
+        }
+
+        spec["concurrencyPolicy"] ??= "Allow";
+        spec["suspend"] ??= false;
+        spec["successfulJobsHistoryLimit"] ??= 3;
+        spec["failedJobsHistoryLimit"] ??= 1;
+        if (spec["jobTemplate"]?["spec"] is JsonObject jobSpec)
+        {
+            JobStrategy.Default(jobSpec);
+        }
+    }
+
+    public IEnumerable<FieldError> Validate(JsonObject obj, JsonObject? old)
+    {
+        if (string.IsNullOrWhiteSpace(obj["spec"]?["schedule"]?.GetValue<string>()))
+        {
+            yield return FieldError.Required("spec.schedule");
         }
     }
 }

@@ -213,6 +213,10 @@ public abstract class RestTests(ApiServerFixture fixture) : IDisposable
         Assert.Equal(HttpStatusCode.Created, code);
         Assert.Null(created["status"]?["replicas"]);
         Assert.Equal(1, created["metadata"]!["generation"]!.GetValue<long>());
+        Assert.Equal("RollingUpdate", created["spec"]!["strategy"]!["type"]!.GetValue<string>());
+        Assert.Equal("25%", created["spec"]!["strategy"]!["rollingUpdate"]!["maxSurge"]!.GetValue<string>());
+        Assert.Equal(10, created["spec"]!["revisionHistoryLimit"]!.GetValue<int>());
+        Assert.Equal("Always", created["spec"]!["template"]!["spec"]!["restartPolicy"]!.GetValue<string>());
 
         var withStatus = (JsonObject)created.DeepClone();
         withStatus["status"] = new JsonObject { ["replicas"] = 1, ["readyReplicas"] = 1 };
