@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using KvCluster.Bench;
 using System.Text.Json;
 using Google.Protobuf;
 using Grpc.Net.Client;
@@ -119,57 +120,3 @@ foreach (var ch in channels)
 }
 
 return errors > 0 && errors == total ? 1 : 0;
-
-internal sealed class Options
-{
-    private readonly Dictionary<string, string> _values = [];
-
-    public static Options Parse(IEnumerable<string> args)
-    {
-        var o = new Options();
-        string? pending = null;
-        foreach (var a in args)
-        {
-            if (a.StartsWith("--", StringComparison.Ordinal))
-            {
-                if (pending is not null)
-                {
-                    o._values[pending] = "true";
-                }
-
-                var eq = a.IndexOf('=', StringComparison.Ordinal);
-                if (eq > 0)
-                {
-                    o._values[a[2..eq]] = a[(eq + 1)..];
-                    pending = null;
-                }
-                else
-                {
-                    pending = a[2..];
-                }
-            }
-            else if (pending is not null)
-            {
-                o._values[pending] = a;
-                pending = null;
-            }
-            else
-            {
-                throw new ArgumentException($"unexpected argument {a}");
-            }
-        }
-
-        if (pending is not null)
-        {
-            o._values[pending] = "true";
-        }
-
-        return o;
-    }
-
-    public string Get(string name, string fallback) => _values.TryGetValue(name, out var v) ? v : fallback;
-
-    public int Int(string name, int fallback) => _values.TryGetValue(name, out var v) ? int.Parse(v, System.Globalization.CultureInfo.InvariantCulture) : fallback;
-
-    public bool Flag(string name) => _values.TryGetValue(name, out var v) && v != "false";
-}

@@ -37,6 +37,9 @@ internal sealed partial class ResourceHandler
         ctx.Response.StatusCode = 200;
         ctx.Response.ContentType = "application/json";
         await ctx.Response.StartAsync(ct);
+
+        // Headers go out now, not with the first event: clients wait for them before they count a watch as started.
+        await ctx.Response.Body.FlushAsync(ct);
         try
         {
             await foreach (var e in events.WithCancellation(ct))

@@ -48,11 +48,7 @@ public sealed partial class ResourceStore
             // resourceVersion "0" (any) or "N" (not older than N): served from the watch cache.
             if (options.ResourceVersion != "0")
             {
-                var wanted = ParseResourceVersion(options.ResourceVersion);
-                for (var i = 0; _cache.Revision < wanted && i < 30; i++)
-                {
-                    await Task.Delay(100, ct);
-                }
+                await _cache.WaitFreshAsync(ParseResourceVersion(options.ResourceVersion), ct);
             }
 
             var (rev, all) = await _cache.ListAsync(prefix, ct);

@@ -44,23 +44,49 @@ public sealed class EmbeddedStore(MvccStore engine) : IObjectStore
     public async Task<WriteResult> DeleteAsync(string key, long modRevision, CancellationToken ct) =>
         GuardedWrites.Result(await Engine.TxnAsync(GuardedWrites.Delete(Keys.Bytes(key), modRevision), ct: ct));
 
-    public async IAsyncEnumerable<StoreEvent> WatchAsync(string prefix, long fromRevision, [EnumeratorCancellation] CancellationToken ct)
+    public IStoreWatch Watch(string prefix, long fromRevision)
     {
         var p = Keys.Bytes(prefix);
-        using var watcher = Engine.Watch(new WatchRequest(p, Keys.PrefixEnd(p)) { StartRevision = fromRevision, PrevKv = true });
-        await foreach (var response in watcher.Responses.ReadAllAsync(ct))
-        {
-            if (response.Canceled)
-            {
-                throw new StoreCompactedException(response.CompactRevision);
-            }
+        return new EngineWatch(Engine.Watch(new WatchRequest(p, Keys.PrefixEnd(p)) { StartRevision = fromRevision, PrevKv = true }));
+    }
 
-            foreach (var e in response.Events)
+    private sealed class EngineWatch(Watcher watcher) : IStoreWatch
+    {
+        public async IAsyncEnumerable<StoreEvent> ReadAllAsync([EnumeratorCancellation] CancellationToken ct)
+        {
+            await foreach (var response in watcher.Responses.ReadAllAsync(ct))
             {
-                yield return e.Type == EventType.Put
-                    ? new StoreEvent(StoreEventType.Put, Keys.Text(e.Kv.Key), e.Kv.Value, e.Kv.ModRevision, e.Kv.Version == 1)
-                    : new StoreEvent(StoreEventType.Delete, Keys.Text(e.Kv.Key), e.PrevKv?.Value ?? [], e.Kv.ModRevision, false);
+                if (response.Canceled)
+                {
+                    throw new StoreCompactedException(response.CompactRevision);
+                }
+
+                if (response.IsProgressNotify)
+                {
+                    yield return new StoreEvent(StoreEventType.Progress, "", [], response.Revision, false);
+                    continue;
+                }
+
+                foreach (var e in response.Events)
+                {
+                    yield return e.Type == EventType.Put
+                        ? new StoreEvent(StoreEventType.Put, Keys.Text(e.Kv.Key), e.Kv.Value, e.Kv.ModRevision, e.Kv.Version == 1)
+                        : new StoreEvent(StoreEventType.Delete, Keys.Text(e.Kv.Key), e.PrevKv?.Value ?? [], e.Kv.ModRevision, false);
+                }
             }
+        }
+
+        // A watcher catching up from the store sends no progress (it is behind anyway): the caller asks again later.
+        public Task RequestProgressAsync(CancellationToken ct)
+        {
+            watcher.RequestProgress();
+            return Task.CompletedTask;
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            watcher.Dispose();
+            return ValueTask.CompletedTask;
         }
     }
 

@@ -79,39 +79,86 @@ public sealed class EtcdStore : IObjectStore
         return new WriteResult(false, r.Header.Revision, kvs is { Count: > 0 } ? ToObject(kvs[0]) : null);
     }
 
-    public async IAsyncEnumerable<StoreEvent> WatchAsync(string prefix, long fromRevision, [EnumeratorCancellation] CancellationToken ct)
+    public IStoreWatch Watch(string prefix, long fromRevision) =>
+        new RemoteWatch(new Etcd.Watch.WatchClient(_channels[Volatile.Read(ref _current) % _channels.Length]), prefix, fromRevision);
+
+    /// <summary>One etcd watch stream with one watcher; progress requests go on the same stream.</summary>
+    private sealed class RemoteWatch(Etcd.Watch.WatchClient client, string prefix, long fromRevision) : IStoreWatch
     {
-        var p = Keys.Bytes(prefix);
-        var client = new Etcd.Watch.WatchClient(_channels[Volatile.Read(ref _current) % _channels.Length]);
-        using var call = client.Watch(headers: new Metadata { { "hasleader", "true" } }, cancellationToken: ct);
-        await call.RequestStream.WriteAsync(new Etcd.WatchRequest
+        private readonly SemaphoreSlim _send = new(1, 1);
+        private readonly CancellationTokenSource _stop = new();
+        private AsyncDuplexStreamingCall<Etcd.WatchRequest, Etcd.WatchResponse>? _call;
+
+        public async IAsyncEnumerable<StoreEvent> ReadAllAsync([EnumeratorCancellation] CancellationToken ct)
         {
-            CreateRequest = new Etcd.WatchCreateRequest
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, _stop.Token);
+            var p = Keys.Bytes(prefix);
+            _call = client.Watch(headers: new Metadata { { "hasleader", "true" } }, cancellationToken: linked.Token);
+            await SendAsync(new Etcd.WatchRequest
             {
-                Key = ByteString.CopyFrom(p),
-                RangeEnd = ByteString.CopyFrom(Keys.PrefixEnd(p)),
-                StartRevision = fromRevision,
-                PrevKv = true,
-            },
-        }, ct);
-        await foreach (var response in call.ResponseStream.ReadAllAsync(ct))
-        {
-            if (response.Canceled)
-            {
-                if (response.CompactRevision > 0)
+                CreateRequest = new Etcd.WatchCreateRequest
                 {
-                    throw new StoreCompactedException(response.CompactRevision);
+                    Key = ByteString.CopyFrom(p),
+                    RangeEnd = ByteString.CopyFrom(Keys.PrefixEnd(p)),
+                    StartRevision = fromRevision,
+                    PrevKv = true,
+                },
+            }, linked.Token);
+            await foreach (var response in _call.ResponseStream.ReadAllAsync(linked.Token))
+            {
+                if (response.Canceled)
+                {
+                    if (response.CompactRevision > 0)
+                    {
+                        throw new StoreCompactedException(response.CompactRevision);
+                    }
+
+                    throw new InvalidOperationException("etcd watch canceled: " + response.CancelReason);
                 }
 
-                throw new InvalidOperationException("etcd watch canceled: " + response.CancelReason);
-            }
+                if (response.Events.Count == 0)
+                {
+                    // Created, or a progress notification: either way every change up to the header's revision has been sent.
+                    if (!response.Created)
+                    {
+                        yield return new StoreEvent(StoreEventType.Progress, "", [], response.Header.Revision, false);
+                    }
 
-            foreach (var e in response.Events)
-            {
-                yield return e.Type == Etcd.MvccPb.Event.Types.EventType.Put
-                    ? new StoreEvent(StoreEventType.Put, e.Kv.Key.ToStringUtf8(), e.Kv.Value.ToByteArray(), e.Kv.ModRevision, e.Kv.Version == 1)
-                    : new StoreEvent(StoreEventType.Delete, e.Kv.Key.ToStringUtf8(), e.PrevKv?.Value.ToByteArray() ?? [], e.Kv.ModRevision, false);
+                    continue;
+                }
+
+                foreach (var e in response.Events)
+                {
+                    yield return e.Type == Etcd.MvccPb.Event.Types.EventType.Put
+                        ? new StoreEvent(StoreEventType.Put, e.Kv.Key.ToStringUtf8(), e.Kv.Value.ToByteArray(), e.Kv.ModRevision, e.Kv.Version == 1)
+                        : new StoreEvent(StoreEventType.Delete, e.Kv.Key.ToStringUtf8(), e.PrevKv?.Value.ToByteArray() ?? [], e.Kv.ModRevision, false);
+                }
             }
+        }
+
+        public Task RequestProgressAsync(CancellationToken ct) =>
+            _call is null ? Task.CompletedTask : SendAsync(new Etcd.WatchRequest { ProgressRequest = new Etcd.WatchProgressRequest() }, ct);
+
+        private async Task SendAsync(Etcd.WatchRequest request, CancellationToken ct)
+        {
+            await _send.WaitAsync(ct);
+            try
+            {
+                await _call!.RequestStream.WriteAsync(request, ct);
+            }
+            finally
+            {
+                _send.Release();
+            }
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            _stop.Cancel();
+            _call?.Dispose();
+            _stop.Dispose();
+            _send.Dispose();
+            return ValueTask.CompletedTask;
         }
     }
 

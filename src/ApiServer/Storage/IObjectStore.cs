@@ -14,9 +14,12 @@ public sealed record StoredList(long Revision, IReadOnlyList<StoredObject> Items
 /// <summary>The outcome of a guarded write: the new revision, or the object found instead (null = absent).</summary>
 public sealed record WriteResult(bool Succeeded, long Revision, StoredObject? Current);
 
-public enum StoreEventType { Put, Delete }
+public enum StoreEventType { Put, Delete, Progress }
 
-/// <summary>A change seen by a store watch. For a delete, <see cref="Value"/> is the value before it.</summary>
+/// <summary>
+/// A change seen by a store watch. For a delete, <see cref="Value"/> is the value before it. A
+/// Progress event has no key: every change up to <see cref="Revision"/> has been delivered.
+/// </summary>
 public sealed record StoreEvent(StoreEventType Type, string Key, byte[] Value, long Revision, bool Created);
 
 /// <summary>A read or watch below the store's compaction point.</summary>
@@ -48,5 +51,15 @@ public interface IObjectStore : IAsyncDisposable
     Task<WriteResult> DeleteAsync(string key, long modRevision, CancellationToken ct);
 
     /// <summary>Every change under <paramref name="prefix"/> from <paramref name="fromRevision"/> on, in revision order.</summary>
-    IAsyncEnumerable<StoreEvent> WatchAsync(string prefix, long fromRevision, CancellationToken ct);
+    IStoreWatch Watch(string prefix, long fromRevision);
+}
+
+/// <summary>One store watch: its events, and progress on request (etcd's WatchProgressRequest).</summary>
+public interface IStoreWatch : IAsyncDisposable
+{
+    /// <summary>The changes, in revision order, with Progress events in between when asked for. Throws <see cref="StoreCompactedException"/> when the start is compacted.</summary>
+    IAsyncEnumerable<StoreEvent> ReadAllAsync(CancellationToken ct);
+
+    /// <summary>Asks for a Progress event: it tells how far the watch has delivered, even when nothing under its prefix changed.</summary>
+    Task RequestProgressAsync(CancellationToken ct);
 }

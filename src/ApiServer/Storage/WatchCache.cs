@@ -33,6 +33,7 @@ public sealed class WatchCache : IAsyncDisposable
     private long _revision;
     private long _windowStart;
     private Task _loop = Task.CompletedTask;
+    private IStoreWatch? _watch;
 
     public WatchCache(IObjectStore store, string prefix, int window, ILogger log)
     {
@@ -83,12 +84,7 @@ public sealed class WatchCache : IAsyncDisposable
     /// </summary>
     public async Task<ChannelReader<CacheEvent>> SubscribeAsync(long fromRevision, bool bookmarks, CancellationToken ct)
     {
-        await WaitReadyAsync(ct);
-        for (var waited = 0; Revision < fromRevision && waited < 30; waited++)
-        {
-            // A revision just written elsewhere may not have reached the cache yet; wait for it a little, as the cacher does.
-            await Task.Delay(100, ct);
-        }
+        await WaitFreshAsync(fromRevision, ct);
 
         var channel = Channel.CreateBounded<CacheEvent>(new BoundedChannelOptions(4096) { SingleReader = true });
         lock (_lock)
@@ -127,6 +123,33 @@ public sealed class WatchCache : IAsyncDisposable
         return channel.Reader;
     }
 
+    /// <summary>
+    /// Waits (at most 3 s, as kube-apiserver's cacher) until the cache has seen everything up to
+    /// <paramref name="revision"/>. A revision from a consistent list is the store's, often past the
+    /// last change under this prefix: a progress request tells the cache that nothing is missing.
+    /// </summary>
+    public async Task WaitFreshAsync(long revision, CancellationToken ct)
+    {
+        await WaitReadyAsync(ct);
+        var deadline = DateTime.UtcNow.AddSeconds(3);
+        for (var i = 0; Revision < revision && DateTime.UtcNow < deadline; i++)
+        {
+            if (i % 4 == 0 && Volatile.Read(ref _watch) is { } watch)
+            {
+                try
+                {
+                    await watch.RequestProgressAsync(ct);
+                }
+                catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException or Grpc.Core.RpcException)
+                {
+                    // The store watch is restarting; the next round asks the new one.
+                }
+            }
+
+            await Task.Delay(25, ct);
+        }
+    }
+
     /// <summary>Sends a BOOKMARK at the cache's revision to every watch that asked for bookmarks.</summary>
     public void SendBookmarks()
     {
@@ -156,8 +179,10 @@ public sealed class WatchCache : IAsyncDisposable
             try
             {
                 var from = await LoadAsync(ct);
+                await using var watch = _store.Watch(_prefix, from);
+                Volatile.Write(ref _watch, watch);
                 _ready.TrySetResult();
-                await foreach (var e in _store.WatchAsync(_prefix, from, ct))
+                await foreach (var e in watch.ReadAllAsync(ct))
                 {
                     Apply(e);
                 }
@@ -202,6 +227,12 @@ public sealed class WatchCache : IAsyncDisposable
     {
         lock (_lock)
         {
+            if (e.Type == StoreEventType.Progress)
+            {
+                _revision = Math.Max(_revision, e.Revision);
+                return;
+            }
+
             _objects.TryGetValue(e.Key, out var old);
             CacheEvent ce;
             if (e.Type == StoreEventType.Delete)

@@ -111,6 +111,30 @@ public abstract class RestTests(ApiServerFixture fixture) : IDisposable
         Assert.Equal(6, fromMiddle.Count);
     }
 
+    /// <summary>
+    /// kubectl get -w and client-go lists without a resourceVersion (a consistent read, at the store's
+    /// revision), then watch from there: the resource's cache must accept that revision even when the
+    /// last write was to another resource, and the watch's headers must arrive before any event.
+    /// </summary>
+    [Fact]
+    public async Task Watch_from_a_consistent_list_after_writes_elsewhere_starts_at_once()
+    {
+        var ns = await _rest.CreateNamespaceAsync();
+        await _rest.PostAsync($"/api/v1/namespaces/{ns}/configmaps", RestClient.ConfigMap("elsewhere"));
+        var (_, list) = await _rest.GetAsync($"/api/v1/namespaces/{ns}/serviceaccounts");
+        var rv = list["metadata"]!["resourceVersion"]!.GetValue<string>();
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        using var http = fixture.Server.Http();
+        using var response = await http.GetAsync($"/api/v1/namespaces/{ns}/serviceaccounts?watch=1&resourceVersion={rv}&timeoutSeconds=5", HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(2), $"headers after {started.Elapsed}");
+        await _rest.PostAsync($"/api/v1/namespaces/{ns}/serviceaccounts", new JsonObject { ["metadata"] = new JsonObject { ["name"] = "robot" } });
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        var first = JsonNode.Parse((await reader.ReadLineAsync())!)!;
+        Assert.Equal("ADDED", first["type"]!.GetValue<string>());
+        Assert.Equal("robot", first["object"]!["metadata"]!["name"]!.GetValue<string>());
+    }
+
     [Fact]
     public async Task Watch_below_the_window_gets_410_expired()
     {
