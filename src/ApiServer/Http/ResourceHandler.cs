@@ -73,7 +73,8 @@ internal sealed partial class ResourceHandler(ApiRegistry registry, Tables table
 
     private async Task ListAsync(HttpContext ctx, ResourceStore store, string? ns, ListOptions options)
     {
-        var page = await store.ListAsync(ns, options, ctx.RequestAborted);
+        var table = Tables.Requested(ctx.Request.Headers.Accept);
+        var page = await store.ListAsync(ns, options, ctx.RequestAborted, raw: table is null);
         var meta = new JsonObject { ["resourceVersion"] = page.Revision.ToString(CultureInfo.InvariantCulture) };
         if (page.Continue is not null)
         {
@@ -85,14 +86,51 @@ internal sealed partial class ResourceHandler(ApiRegistry registry, Tables table
             meta["remainingItemCount"] = remaining;
         }
 
-        if (Tables.Requested(ctx.Request.Headers.Accept) is { } version)
+        if (table is { } version)
         {
-            var table = tables.Build(store.Kind, page.Items, version, ctx.Request.Query["includeObject"], meta);
-            await WriteTableAsync(ctx, table, version);
+            await WriteTableAsync(ctx, tables.Build(store.Kind, page.Items, version, ctx.Request.Query["includeObject"], meta), version);
             return;
         }
 
-        await Json.WriteAsync(ctx, 200, ListDocument(store.Kind, page.Items, meta));
+        await WriteListAsync(ctx, store.Kind, page, meta);
+    }
+
+    /// <summary>
+    /// A list, streamed: items go out as they are (cached objects are shared and only read; raw items
+    /// are already JSON), with a flush every few hundred so a large list never sits whole in a buffer.
+    /// </summary>
+    private static async Task WriteListAsync(HttpContext ctx, ResourceKind kind, ListPage page, JsonObject meta)
+    {
+        ctx.Response.StatusCode = 200;
+        ctx.Response.ContentType = "application/json";
+        await using var w = new Utf8JsonWriter(ctx.Response.BodyWriter);
+        w.WriteStartObject();
+        w.WriteString("kind", kind.ListKind);
+        w.WriteString("apiVersion", kind.GroupVersion);
+        w.WritePropertyName("metadata");
+        meta.WriteTo(w);
+        w.WriteStartArray("items");
+        var count = page.Raw?.Count ?? page.Items.Count;
+        for (var i = 0; i < count; i++)
+        {
+            if (page.Raw is { } raw)
+            {
+                w.WriteRawValue(raw[i], skipInputValidation: true);
+            }
+            else
+            {
+                page.Items[i].WriteTo(w);
+            }
+
+            if (i % 256 == 255)
+            {
+                await w.FlushAsync(ctx.RequestAborted);
+            }
+        }
+
+        w.WriteEndArray();
+        w.WriteEndObject();
+        await w.FlushAsync(ctx.RequestAborted);
     }
 
     private static JsonObject ListDocument(ResourceKind kind, IEnumerable<JsonObject> items, JsonObject meta)

@@ -102,8 +102,15 @@ public sealed class ApiRegistry : INamespaces, IAsyncDisposable
 
     public async Task EnsureWritableAsync(string ns, ResourceKind kind, string name, CancellationToken ct)
     {
-        var stored = await _store.GetAsync(Namespaces.Kind.Key(null, ns), ct) ?? throw ApiException.NotFound(Namespaces.Kind, ns);
-        var obj = ObjectJson.Parse(stored.Value, stored.ModRevision);
+        // As Kubernetes' NamespaceLifecycle admission: the cache first, the store only for a namespace the cache has not seen yet.
+        var key = Namespaces.Kind.Key(null, ns);
+        var obj = _caches[Namespaces.Kind.StoragePrefix].TryGet(key);
+        if (obj is null)
+        {
+            var stored = await _store.GetAsync(key, ct) ?? throw ApiException.NotFound(Namespaces.Kind, ns);
+            obj = ObjectJson.Parse(stored.Value, stored.ModRevision);
+        }
+
         if (obj["metadata"]?["deletionTimestamp"] is not null)
         {
             throw ApiException.Forbidden(kind, name, $"unable to create new content in namespace {ns} because it is being terminated");

@@ -23,4 +23,11 @@ public sealed record ListOptions
 }
 
 /// <summary>One page of a list: the objects, the revision it was read at, and where the next page starts.</summary>
-public sealed record ListPage(long Revision, IReadOnlyList<System.Text.Json.Nodes.JsonObject> Items, string? Continue, long? RemainingItemCount);
+public sealed record ListPage(long Revision, IReadOnlyList<System.Text.Json.Nodes.JsonObject> Items, string? Continue, long? RemainingItemCount)
+{
+    /// <summary>
+    /// The items as served JSON, when the page was read from the store unfiltered and the caller asked
+    /// for raw items (then <see cref="Items"/> is empty): written out without building objects.
+    /// </summary>
+    public IReadOnlyList<byte[]>? Raw { get; init; }
+}

@@ -40,7 +40,8 @@ public sealed partial class ResourceStore
         return Served(stored);
     }
 
-    public async Task<ListPage> ListAsync(string? ns, ListOptions options, CancellationToken ct)
+    /// <param name="raw">The caller writes the items out as they are: an unfiltered page read from the store comes back as <see cref="ListPage.Raw"/>.</param>
+    public async Task<ListPage> ListAsync(string? ns, ListOptions options, CancellationToken ct, bool raw = false)
     {
         var prefix = Kind.ListPrefix(ns);
         if (options.Continue is null && options.ResourceVersionMatch != "Exact" && options.ResourceVersion.Length > 0)
@@ -55,10 +56,10 @@ public sealed partial class ResourceStore
             return new ListPage(rev, [.. all.Where(o => Matches(o, options)).Select(Typed)], null, null);
         }
 
-        return await ListFromStoreAsync(prefix, options, ct);
+        return await ListFromStoreAsync(prefix, options, raw && Conversion is null && options.Labels.IsEmpty && options.Fields.IsEmpty, ct);
     }
 
-    private async Task<ListPage> ListFromStoreAsync(string prefix, ListOptions options, CancellationToken ct)
+    private async Task<ListPage> ListFromStoreAsync(string prefix, ListOptions options, bool raw, CancellationToken ct)
     {
         long revision = 0;
         string? after = null;
@@ -76,6 +77,7 @@ public sealed partial class ResourceStore
         }
 
         var items = new List<JsonObject>();
+        var rawItems = raw ? new List<byte[]>() : null;
         var more = false;
         long remaining = 0;
         string? lastKey = null;
@@ -92,6 +94,12 @@ public sealed partial class ResourceStore
                 foreach (var stored in page.Items)
                 {
                     lastKey = stored.Key;
+                    if (rawItems is not null)
+                    {
+                        rawItems.Add(RawJson.WithResourceVersion(stored.Value, stored.ModRevision));
+                        continue;
+                    }
+
                     var obj = Served(stored);
                     if (Matches(obj, options))
                     {
@@ -101,7 +109,7 @@ public sealed partial class ResourceStore
 
                 more = page.More;
                 remaining = page.Remaining;
-                if (!more || options.Limit <= 0 || items.Count >= options.Limit)
+                if (!more || options.Limit <= 0 || items.Count + (rawItems?.Count ?? 0) >= options.Limit)
                 {
                     break;
                 }
@@ -120,7 +128,7 @@ public sealed partial class ResourceStore
 
         var next = more && lastKey is not null ? ContinueToken.Encode(revision, lastKey) : null;
         var count = next is not null && options.Labels.IsEmpty && options.Fields.IsEmpty ? remaining : (long?)null;
-        return new ListPage(revision, items, next, count);
+        return new ListPage(revision, items, next, count) { Raw = rawItems };
     }
 
     private static bool Matches(JsonObject obj, ListOptions options) =>

@@ -78,6 +78,15 @@ public sealed class WatchCache : IAsyncDisposable
         }
     }
 
+    /// <summary>The cached object under <paramref name="key"/> (shared: do not change it), or null.</summary>
+    public JsonObject? TryGet(string key)
+    {
+        lock (_lock)
+        {
+            return _objects.GetValueOrDefault(key);
+        }
+    }
+
     /// <summary>
     /// A client watch. From revision 0: ADDED for every current object, then the changes. From revision
     /// R: every change after R — 410 Expired when R is older than the window.
