@@ -44,10 +44,18 @@ internal sealed partial class ResourceHandler
         {
             await foreach (var e in events.WithCancellation(ct))
             {
-                var obj = tableVersion is not null && e.Type != WatchEventType.Bookmark
-                    ? tables.Build(store.Kind, [e.Object], tableVersion, ctx.Request.Query["includeObject"], new JsonObject { ["resourceVersion"] = e.Object["metadata"]?["resourceVersion"]?.DeepClone() })
-                    : e.Object;
-                await ctx.Response.Body.WriteAsync(Line(TypeName(e.Type), obj), ct);
+                byte[] line;
+                if (tableVersion is not null && e.Type != WatchEventType.Bookmark)
+                {
+                    line = Line(TypeName(e.Type), tables.Build(store.Kind, [e.Object], tableVersion, ctx.Request.Query["includeObject"], new JsonObject { ["resourceVersion"] = e.Object["metadata"]?["resourceVersion"]?.DeepClone() }));
+                }
+                else
+                {
+                    // Plain events are encoded once for all the watches that send them.
+                    line = e.Shared?.Encoded(e.Type, (t, served) => RawLine(TypeName(t), served)) ?? Line(TypeName(e.Type), e.Object);
+                }
+
+                await ctx.Response.Body.WriteAsync(line, ct);
                 await ctx.Response.Body.FlushAsync(ct);
             }
         }
@@ -67,6 +75,23 @@ internal sealed partial class ResourceHandler
             w.WriteString("type", type);
             w.WritePropertyName("object");
             obj.WriteTo(w);
+            w.WriteEndObject();
+        }
+
+        buffer.Write("\n"u8);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>One event line around an object's served JSON.</summary>
+    private static byte[] RawLine(string type, byte[] served)
+    {
+        var buffer = new ArrayBufferWriter<byte>(served.Length + 40);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("type", type);
+            w.WritePropertyName("object");
+            w.WriteRawValue(served, skipInputValidation: true);
             w.WriteEndObject();
         }
 

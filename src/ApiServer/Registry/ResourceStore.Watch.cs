@@ -4,8 +4,15 @@ using KvCluster.ApiServer.Storage;
 
 namespace KvCluster.ApiServer.Registry;
 
-/// <summary>One event of a client watch, as sent: ADDED, MODIFIED, DELETED or BOOKMARK.</summary>
-public sealed record WatchEvent(WatchEventType Type, JsonObject Object);
+/// <summary>
+/// One event of a client watch, as sent: ADDED, MODIFIED, DELETED or BOOKMARK. Either its own
+/// <paramref name="Own"/> object, or <see cref="Shared"/>: the cache's event, served as it is, whose
+/// encoding every watch shares (and whose object is parsed only if someone needs it).
+/// </summary>
+public sealed record WatchEvent(WatchEventType Type, JsonObject? Own, CacheEvent? Shared = null)
+{
+    public JsonObject Object => Own ?? Shared!.Object!;
+}
 
 public sealed partial class ResourceStore
 {
@@ -35,6 +42,13 @@ public sealed partial class ResourceStore
                 continue;
             }
 
+            if (options.Labels.IsEmpty && options.Fields.IsEmpty && Conversion is null)
+            {
+                // Stored objects of this kind are served as stored: no need to parse them here.
+                yield return new WatchEvent(e.Type, null, e);
+                continue;
+            }
+
             var now = Matches(e.Object!, options);
             var before = e.Old is not null && Matches(e.Old, options);
             var type = e.Type switch
@@ -51,7 +65,8 @@ public sealed partial class ResourceStore
             };
             if (type is { } t)
             {
-                yield return new WatchEvent(t, Typed(e.Object!));
+                var served = Typed(e.Object!);
+                yield return new WatchEvent(t, served, ReferenceEquals(served, e.Object) ? e : null);
             }
         }
     }

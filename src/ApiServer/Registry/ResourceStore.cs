@@ -53,7 +53,12 @@ public sealed partial class ResourceStore
             }
 
             var (rev, all) = await _cache.ListAsync(prefix, ct);
-            return new ListPage(rev, [.. all.Where(o => Matches(o, options)).Select(Typed)], null, null);
+            if (raw && Conversion is null && options.Labels.IsEmpty && options.Fields.IsEmpty)
+            {
+                return new ListPage(rev, [], null, null) { Raw = [.. all.Select(o => o.Served)] };
+            }
+
+            return new ListPage(rev, [.. all.Select(o => o.Object).Where(o => Matches(o, options)).Select(Typed)], null, null);
         }
 
         return await ListFromStoreAsync(prefix, options, raw && Conversion is null && options.Labels.IsEmpty && options.Fields.IsEmpty, ct);

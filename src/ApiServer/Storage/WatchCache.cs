@@ -7,11 +7,38 @@ namespace KvCluster.ApiServer.Storage;
 public enum WatchEventType { Added, Modified, Deleted, Bookmark }
 
 /// <summary>
-/// One event of a resource's watch cache. <see cref="Object"/> is shared by every client watch and
-/// must not be changed; <see cref="Old"/> is the object before the change (null for ADDED), so a
-/// client watch with a selector can turn a change into ADDED or DELETED as the object enters or leaves it.
+/// One event of a resource's watch cache. <see cref="Item"/> is shared by every client watch;
+/// <see cref="OldItem"/> is the object before the change (null for ADDED), so a client watch with a
+/// selector can turn a change into ADDED or DELETED as the object enters or leaves it.
 /// </summary>
-public sealed record CacheEvent(WatchEventType Type, string Key, JsonObject? Object, JsonObject? Old, long Revision);
+public sealed class CacheEvent(WatchEventType type, string key, CachedObject? item, CachedObject? oldItem, long revision)
+{
+    private readonly byte[]?[] _encoded = new byte[]?[4];
+
+    public WatchEventType Type => type;
+
+    public string Key => key;
+
+    public CachedObject? Item => item;
+
+    public CachedObject? OldItem => oldItem;
+
+    public long Revision => revision;
+
+    public JsonObject? Object => item?.Object;
+
+    public JsonObject? Old => oldItem?.Object;
+
+    /// <summary>
+    /// The event encoded for the wire from the object's served bytes, once per event type however many
+    /// watches send it (a watch with a selector may see this change as ADDED or DELETED instead).
+    /// </summary>
+    public byte[] Encoded(WatchEventType eventType, Func<WatchEventType, byte[], byte[]> encode)
+    {
+        var slot = (int)eventType;
+        return Volatile.Read(ref _encoded[slot]) ?? Interlocked.CompareExchange(ref _encoded[slot], encode(eventType, item!.Served), null) ?? _encoded[slot]!;
+    }
+}
 
 /// <summary>
 /// kube-apiserver's cacher for one storage prefix: lists the store once, then follows one store watch,
@@ -27,7 +54,7 @@ public sealed class WatchCache : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly object _lock = new();
-    private readonly SortedDictionary<string, JsonObject> _objects = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<string, CachedObject> _objects = new(StringComparer.Ordinal);
     private readonly Queue<CacheEvent> _events = new();
     private readonly List<Subscription> _subscriptions = [];
     private long _revision;
@@ -60,12 +87,12 @@ public sealed class WatchCache : IAsyncDisposable
     public Task WaitReadyAsync(CancellationToken ct) => _ready.Task.WaitAsync(ct);
 
     /// <summary>Every current object (shared: do not change them) and the revision they are current at.</summary>
-    public async Task<(long Revision, List<JsonObject> Items)> ListAsync(string prefix, CancellationToken ct)
+    public async Task<(long Revision, List<CachedObject> Items)> ListAsync(string prefix, CancellationToken ct)
     {
         await WaitReadyAsync(ct);
         lock (_lock)
         {
-            var items = new List<JsonObject>();
+            var items = new List<CachedObject>();
             foreach (var (key, obj) in _objects)
             {
                 if (key.StartsWith(prefix, StringComparison.Ordinal))
@@ -83,7 +110,7 @@ public sealed class WatchCache : IAsyncDisposable
     {
         lock (_lock)
         {
-            return _objects.GetValueOrDefault(key);
+            return _objects.GetValueOrDefault(key)?.Object;
         }
     }
 
@@ -222,7 +249,7 @@ public sealed class WatchCache : IAsyncDisposable
             _events.Clear();
             foreach (var item in list.Items)
             {
-                _objects[item.Key] = ObjectJson.Parse(item.Value, item.ModRevision);
+                _objects[item.Key] = new CachedObject(item.Value, item.ModRevision);
             }
 
             _revision = list.Revision;
@@ -247,12 +274,12 @@ public sealed class WatchCache : IAsyncDisposable
             if (e.Type == StoreEventType.Delete)
             {
                 _objects.Remove(e.Key);
-                var gone = old ?? ObjectJson.Parse(e.Value, e.Revision);
-                ce = new CacheEvent(WatchEventType.Deleted, e.Key, ObjectJson.WithResourceVersion(gone, e.Revision), old, e.Revision);
+                var gone = (old ?? new CachedObject(e.Value, e.Revision)).At(e.Revision);
+                ce = new CacheEvent(WatchEventType.Deleted, e.Key, gone, old, e.Revision);
             }
             else
             {
-                var obj = ObjectJson.Parse(e.Value, e.Revision);
+                var obj = new CachedObject(e.Value, e.Revision);
                 _objects[e.Key] = obj;
                 ce = new CacheEvent(old is null ? WatchEventType.Added : WatchEventType.Modified, e.Key, obj, old, e.Revision);
             }
