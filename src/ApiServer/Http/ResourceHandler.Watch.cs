@@ -19,7 +19,7 @@ internal sealed partial class ResourceHandler
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted);
         timeout.CancelAfter(options.Timeout ?? TimeSpan.FromMinutes(30));
         var ct = timeout.Token;
-        IAsyncEnumerable<WatchEvent> events;
+        IAsyncEnumerable<IReadOnlyList<WatchEvent>> events;
         try
         {
             events = await store.WatchAsync(ns, options, ct);
@@ -42,21 +42,26 @@ internal sealed partial class ResourceHandler
         await ctx.Response.Body.FlushAsync(ct);
         try
         {
-            await foreach (var e in events.WithCancellation(ct))
+            await foreach (var batch in events.WithCancellation(ct))
             {
-                byte[] line;
-                if (tableVersion is not null && e.Type != WatchEventType.Bookmark)
+                foreach (var e in batch)
                 {
-                    line = Line(TypeName(e.Type), tables.Build(store.Kind, [e.Object], tableVersion, ctx.Request.Query["includeObject"], new JsonObject { ["resourceVersion"] = e.Object["metadata"]?["resourceVersion"]?.DeepClone() }));
-                }
-                else
-                {
-                    // Plain events are encoded once for all the watches that send them.
-                    line = e.Shared?.Encoded(e.Type, (t, served) => RawLine(TypeName(t), served)) ?? Line(TypeName(e.Type), e.Object);
+                    byte[] line;
+                    if (tableVersion is not null && e.Type != WatchEventType.Bookmark)
+                    {
+                        line = Line(TypeName(e.Type), tables.Build(store.Kind, [e.Object], tableVersion, ctx.Request.Query["includeObject"], new JsonObject { ["resourceVersion"] = e.Object["metadata"]?["resourceVersion"]?.DeepClone() }));
+                    }
+                    else
+                    {
+                        // Plain events are encoded once for all the watches that send them.
+                        line = e.Shared?.Encoded(e.Type, (t, served) => RawLine(TypeName(t), served)) ?? Line(TypeName(e.Type), e.Object);
+                    }
+
+                    // Into the response pipe without a flush (a stream write would flush each line).
+                    ctx.Response.BodyWriter.Write(line);
                 }
 
-                await ctx.Response.Body.WriteAsync(line, ct);
-                await ctx.Response.Body.FlushAsync(ct);
+                await ctx.Response.BodyWriter.FlushAsync(ct);
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
