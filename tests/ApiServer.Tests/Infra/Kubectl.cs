@@ -10,7 +10,7 @@ public sealed class Kubectl(ApiServerProcess server) : IDisposable
     public static bool Available => File.Exists("/usr/bin/kubectl");
 
     public Task<Processes.Result> RunAsync(string args, string? stdin = null, TimeSpan? timeout = null) =>
-        RunAsync(CommandLine.Split(args), stdin, timeout);
+        RunAsync(Processes.Split(args), stdin, timeout);
 
     public Task<Processes.Result> RunAsync(IEnumerable<string> args, string? stdin = null, TimeSpan? timeout = null) =>
         Processes.RunAsync("/usr/bin/kubectl", ["--kubeconfig", server.Kubeconfig, "--cache-dir", _cacheDir, .. args], stdin, timeout ?? TimeSpan.FromSeconds(30));
@@ -33,46 +33,6 @@ public sealed class Kubectl(ApiServerProcess server) : IDisposable
         }
         catch (DirectoryNotFoundException)
         {
-        }
-    }
-
-    /// <summary>Splits a command line on spaces, keeping 'single-quoted' parts together.</summary>
-    private static class CommandLine
-    {
-        public static List<string> Split(string args)
-        {
-            var parts = new List<string>();
-            var sb = new System.Text.StringBuilder();
-            bool quoted = false, any = false;
-            foreach (var c in args)
-            {
-                if (c == '\'')
-                {
-                    quoted = !quoted;
-                    any = true;
-                }
-                else if (c == ' ' && !quoted)
-                {
-                    if (any)
-                    {
-                        parts.Add(sb.ToString());
-                        sb.Clear();
-                        any = false;
-                    }
-                }
-                else
-                {
-                    sb.Append(c);
-                    any = true;
-                }
-            }
-
-            if (any)
-            {
-                parts.Add(sb.ToString());
-            }
-
-            return parts;
         }
     }
 }

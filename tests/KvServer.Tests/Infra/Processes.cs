@@ -111,4 +111,41 @@ public static class Processes
             // Already gone.
         }
     }
+
+    /// <summary>Splits on spaces, keeping 'single-quoted' parts together.</summary>
+    public static List<string> Split(string args)
+    {
+        var parts = new List<string>();
+        var sb = new StringBuilder();
+        bool quoted = false, any = false;
+        foreach (char c in args)
+        {
+            if (c == '\'')
+            {
+                quoted = !quoted;
+                any = true;
+            }
+            else if (c == ' ' && !quoted)
+            {
+                if (any)
+                {
+                    parts.Add(sb.ToString());
+                    sb.Clear();
+                    any = false;
+                }
+            }
+            else
+            {
+                sb.Append(c);
+                any = true;
+            }
+        }
+
+        if (any)
+        {
+            parts.Add(sb.ToString());
+        }
+
+        return parts;
+    }
 }

@@ -170,46 +170,9 @@ public static class Etcdctl
     public static bool Available => File.Exists("/usr/bin/etcdctl");
 
     public static Task<Processes.Result> RunAsync(ServerProcess server, string args, string? stdin = null, TimeSpan? timeout = null) =>
-        RunAsync(server, Split(args), stdin, timeout);
+        RunAsync(server, Processes.Split(args), stdin, timeout);
 
     public static Task<Processes.Result> RunAsync(ServerProcess server, IEnumerable<string> args, string? stdin = null, TimeSpan? timeout = null, bool keepStdinOpen = false) =>
         Processes.RunAsync("/usr/bin/etcdctl", [.. args.Contains("--endpoints") ? [] : new[] { "--endpoints", server.Endpoint }, .. args.Contains("--command-timeout") ? [] : new[] { "--command-timeout", "10s" }, .. args], stdin, timeout,
             new Dictionary<string, string> { ["ETCDCTL_API"] = "3" }, keepStdinOpen);
-
-    /// <summary>Splits on spaces, keeping 'single-quoted' parts together.</summary>
-    public static List<string> Split(string args)
-    {
-        var parts = new List<string>();
-        var sb = new StringBuilder();
-        bool quoted = false, any = false;
-        foreach (char c in args)
-        {
-            if (c == '\'')
-            {
-                quoted = !quoted;
-                any = true;
-            }
-            else if (c == ' ' && !quoted)
-            {
-                if (any)
-                {
-                    parts.Add(sb.ToString());
-                    sb.Clear();
-                    any = false;
-                }
-            }
-            else
-            {
-                sb.Append(c);
-                any = true;
-            }
-        }
-
-        if (any)
-        {
-            parts.Add(sb.ToString());
-        }
-
-        return parts;
-    }
 }
