@@ -179,7 +179,13 @@ public sealed class RaftClusterTests(ITestOutputHelper output)
         // The majority goes on without it.
         int next = await c.WaitForLeaderAsync(LeaderTimeout, leader);
         Assert.NotEqual(leader, next);
-        await c.Kv(next).PutAsync(Put("during", "2"));
+        // As an etcd client would, retry while the majority settles: on a loaded machine its election can repeat.
+        var wrote = await EventuallyAsync(async () =>
+        {
+            await c.Kv(next).PutAsync(Put("during", "2"), deadline: DateTime.UtcNow.AddSeconds(5));
+            return true;
+        });
+        Assert.True(wrote, "the majority did not accept a write within 30 s");
 
         c.Heal();
         var ok = await EventuallyAsync(async () =>
