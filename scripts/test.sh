@@ -24,6 +24,10 @@ fi
 if command -v systemctl >/dev/null && systemctl is-active --quiet etcd 2>/dev/null; then
   systemctl stop etcd || true
 fi
+# The ApiServer tests drive kubectl 1.32, which this machine image ships at /usr/bin/kubectl (Debian has no 1.32 package).
+if ! command -v kubectl >/dev/null; then
+  echo "warning: kubectl is not installed; the ApiServer kubectl tests will fail (they need kubectl 1.32 at /usr/bin/kubectl)" >&2
+fi
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 dotnet restore KvCluster.sln
