@@ -201,15 +201,16 @@ internal sealed partial class ResourceHandler(ApiRegistry registry, Tables table
         Func<JsonObject, JsonObject> change = media switch
         {
             "application/merge-patch+json" when patch is JsonObject => current => MergePatch.Apply(current, patch) as JsonObject ?? current,
+            "application/strategic-merge-patch+json" when patch is JsonObject smp => current => StrategicMergePatch.Apply(current, smp),
             "application/json-patch+json" when patch is JsonArray ops => current => JsonPatch.Apply(current, ops) as JsonObject
                 ?? throw ApiException.BadRequest("the patch result is not an object"),
-            "application/merge-patch+json" or "application/json-patch+json" => throw ApiException.BadRequest($"the body of a {media} patch must be a JSON {(media.Contains("merge", StringComparison.Ordinal) ? "object" : "array")}"),
+            "application/merge-patch+json" or "application/json-patch+json" or "application/strategic-merge-patch+json" => throw ApiException.BadRequest($"the body of a {media} patch must be a JSON {(media.Contains("merge", StringComparison.Ordinal) ? "object" : "array")}"),
             _ => throw ApiException.UnsupportedMediaType(contentType ?? ""),
         };
 
         // A patch that names a resourceVersion is a precondition, as with an update.
         var precondition = patch?["metadata"]?["resourceVersion"]?.GetValue<string>();
-        var result = await store.WriteAsync(info.Namespace, name, change, media == "application/merge-patch+json" ? precondition : null, info.Subresource, dryRun, ctx.RequestAborted);
+        var result = await store.WriteAsync(info.Namespace, name, change, media is "application/merge-patch+json" or "application/strategic-merge-patch+json" ? precondition : null, info.Subresource, dryRun, ctx.RequestAborted);
         await WriteObjectAsync(ctx, store.Kind, 200, result);
     }
 

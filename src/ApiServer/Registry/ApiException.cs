@@ -45,7 +45,7 @@ public sealed class ApiException(int code, string reason, string message) : Exce
     public static ApiException MethodNotAllowed(string message) => new(405, "MethodNotAllowed", message);
 
     public static ApiException UnsupportedMediaType(string contentType) =>
-        new(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/merge-patch+json, application/json-patch+json; got {contentType}");
+        new(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json; got {contentType}");
 
     public static ApiException Expired(string message) => new(410, "Expired", message);
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using KvCluster.ApiServer.Tests.Infra;
+using KvCluster.KvServer.Tests.Infra;
 
 namespace KvCluster.ApiServer.Tests.Kubectl;
 
@@ -187,6 +188,67 @@ public abstract class KubectlTests(ApiServerFixture fixture) : IDisposable
         Assert.Equal("second", (await _k.OkAsync($"-n {ns} get pod p -o jsonpath={{.metadata.annotations.note}}")).Trim());
         await _k.OkAsync($"-n {ns} annotate pod p note-");
         Assert.DoesNotContain("note", await _k.OkAsync($"-n {ns} get pod p -o jsonpath={{.metadata.annotations}}"));
+    }
+
+    /// <summary>apply (its second run), set image, rollout restart and edit all send strategic merge patches.</summary>
+    [Fact]
+    public async Task Apply_twice_set_image_rollout_restart_and_edit()
+    {
+        var ns = await NewNamespaceAsync();
+        string Deployment(int replicas, string image, string labels, string env) => $$$"""
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: web
+              namespace: {{{ns}}}
+              labels: {{{{labels}}}}
+            spec:
+              replicas: {{{replicas}}}
+              selector: {matchLabels: {app: web}}
+              template:
+                metadata: {labels: {app: web}}
+                spec:
+                  containers:
+                  - name: web
+                    image: {{{image}}}
+                    env: [{{{env}}}]
+                  - name: side
+                    image: busybox:1.35
+            """;
+        Assert.Contains("deployment.apps/web created", await _k.OkAsync("apply -f -", Deployment(2, "nginx:1.25", "app: web, stage: one", "{name: A, value: '1'}, {name: B, value: '2'}")));
+        Assert.Contains("deployment.apps/web configured", await _k.OkAsync("apply -f -", Deployment(4, "nginx:1.26", "app: web", "{name: A, value: '1'}")));
+        var applied = JsonDocument.Parse(await _k.OkAsync($"-n {ns} get deploy web -o json")).RootElement;
+        Assert.Equal(4, applied.GetProperty("spec").GetProperty("replicas").GetInt32());
+        Assert.False(applied.GetProperty("metadata").GetProperty("labels").TryGetProperty("stage", out _), "a label removed from the manifest is still there");
+        var containers = applied.GetProperty("spec").GetProperty("template").GetProperty("spec").GetProperty("containers");
+        Assert.Equal("nginx:1.26", containers[0].GetProperty("image").GetString());
+        Assert.Equal(1, containers[0].GetProperty("env").GetArrayLength());
+        Assert.Equal("busybox:1.35", containers[1].GetProperty("image").GetString());
+
+        await _k.OkAsync($"-n {ns} set image deploy/web side=busybox:1.36");
+        await _k.OkAsync($"-n {ns} rollout restart deploy/web");
+        var restarted = JsonDocument.Parse(await _k.OkAsync($"-n {ns} get deploy web -o json")).RootElement;
+        Assert.Equal("busybox:1.36", restarted.GetProperty("spec").GetProperty("template").GetProperty("spec").GetProperty("containers")[1].GetProperty("image").GetString());
+        Assert.True(restarted.GetProperty("spec").GetProperty("template").GetProperty("metadata").GetProperty("annotations").TryGetProperty("kubectl.kubernetes.io/restartedAt", out _));
+
+        var editor = Path.Combine(Path.GetTempPath(), $"editor-{Guid.NewGuid():N}.sh");
+        await File.WriteAllTextAsync(editor, "#!/bin/sh\nsed -i 's/replicas: 4/replicas: 5/' \"$1\"\n");
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(editor, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
+        try
+        {
+            var edited = await Processes.RunAsync("/usr/bin/kubectl", ["--kubeconfig", fixture.Server.Kubeconfig, "-n", ns, "edit", "deploy", "web"], env: new Dictionary<string, string> { ["EDITOR"] = editor });
+            Assert.True(edited.ExitCode == 0, edited.ToString());
+        }
+        finally
+        {
+            File.Delete(editor);
+        }
+
+        Assert.Equal("5", (await _k.OkAsync($"-n {ns} get deploy web -o jsonpath={{.spec.replicas}}")).Trim());
     }
 
     [Fact]
