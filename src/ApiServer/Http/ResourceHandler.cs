@@ -32,6 +32,12 @@ internal sealed partial class ResourceHandler(ApiRegistry registry, Tables table
         var ct = ctx.RequestAborted;
         var q = ctx.Request.Query;
         var dryRun = q["dryRun"].Contains("All");
+        if (info is { Subresource: "scale", Name: { } scaled })
+        {
+            await ScaleHandler.HandleAsync(ctx, store, info, scaled, dryRun);
+            return;
+        }
+
         switch (ctx.Request.Method, info.Name)
         {
             case ("GET", null) when IsWatch(q):

@@ -252,6 +252,22 @@ public abstract class KubectlTests(ApiServerFixture fixture) : IDisposable
     }
 
     [Fact]
+    public async Task Scale_through_the_scale_subresource()
+    {
+        var ns = await NewNamespaceAsync();
+        await _k.OkAsync($"-n {ns} create deployment web --image=nginx:1.25 --replicas=2");
+        Assert.Contains("deployment.apps/web scaled", await _k.OkAsync($"-n {ns} scale deploy web --replicas=5"));
+        Assert.Equal("5 2", (await _k.OkAsync($"-n {ns} get deploy web -o jsonpath='{{.spec.replicas}} {{.metadata.generation}}'")).Trim());
+        var refused = await _k.RunAsync($"-n {ns} scale deploy web --current-replicas=9 --replicas=1");
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("Expected replicas to be 9, was 5", refused.Stderr);
+        var scale = JsonDocument.Parse(await _k.OkAsync($"get --raw /apis/apps/v1/namespaces/{ns}/deployments/web/scale")).RootElement;
+        Assert.Equal("Scale", scale.GetProperty("kind").GetString());
+        Assert.Equal(5, scale.GetProperty("spec").GetProperty("replicas").GetInt32());
+        Assert.Equal("app=web", scale.GetProperty("status").GetProperty("selector").GetString());
+    }
+
+    [Fact]
     public async Task Describe_pod_namespace_and_deployment()
     {
         var ns = await NewNamespaceAsync();

@@ -1,0 +1,88 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using KvCluster.ApiServer.Patch;
+using KvCluster.ApiServer.Registry;
+using Microsoft.AspNetCore.Http;
+
+namespace KvCluster.ApiServer.Http;
+
+/// <summary>
+/// The scale subresource (autoscaling/v1 Scale) of Deployments, ReplicaSets and StatefulSets: GET
+/// shows spec.replicas, status.replicas and the selector; PUT and PATCH change only spec.replicas
+/// (what `kubectl scale` and autoscalers use).
+/// </summary>
+internal static class ScaleHandler
+{
+    public static async Task HandleAsync(HttpContext ctx, ResourceStore store, RequestInfo info, string name, bool dryRun)
+    {
+        var ct = ctx.RequestAborted;
+        switch (ctx.Request.Method)
+        {
+            case "GET":
+                await Json.WriteAsync(ctx, 200, Scale(await store.GetAsync(info.Namespace, name, ct)));
+                return;
+            case "PUT":
+                var body = Json.ParseObject(await Json.ReadBodyAsync(ctx.Request, ct), ctx.Request.ContentType);
+                var precondition = body["metadata"]?["resourceVersion"]?.GetValue<string>();
+                await Json.WriteAsync(ctx, 200, Scale(await SetReplicasAsync(store, info, name, _ => body, precondition, dryRun, ct)));
+                return;
+            case "PATCH":
+                var media = Json.MediaType(ctx.Request.ContentType);
+                var patch = JsonNode.Parse(await Json.ReadBodyAsync(ctx.Request, ct));
+                Func<JsonObject, JsonObject> change = (media, patch) switch
+                {
+                    ("application/merge-patch+json", JsonObject p) => scale => MergePatch.Apply(scale, p) as JsonObject ?? scale,
+                    ("application/strategic-merge-patch+json", JsonObject p) => scale => StrategicMergePatch.Apply(scale, p),
+                    ("application/json-patch+json", JsonArray ops) => scale => JsonPatch.Apply(scale, ops) as JsonObject ?? scale,
+                    _ => throw ApiException.UnsupportedMediaType(ctx.Request.ContentType ?? ""),
+                };
+                await Json.WriteAsync(ctx, 200, Scale(await SetReplicasAsync(store, info, name, change, null, dryRun, ct)));
+                return;
+            default:
+                ctx.Response.Headers.Allow = "GET, PUT, PATCH";
+                throw ApiException.MethodNotAllowed("the server does not allow this method on the requested resource");
+        }
+    }
+
+    private static Task<JsonObject> SetReplicasAsync(ResourceStore store, RequestInfo info, string name, Func<JsonObject, JsonObject> change, string? precondition, bool dryRun, CancellationToken ct) =>
+        store.WriteAsync(info.Namespace, name, obj =>
+        {
+            var scale = change(Scale(obj));
+            var replicas = scale["spec"]?["replicas"];
+            if (replicas is null || replicas.GetValueKind() != JsonValueKind.Number || replicas.GetValue<long>() < 0)
+            {
+                throw ApiException.Invalid(store.Kind, name, [FieldError.InvalidValue("spec.replicas", replicas?.ToJsonString() ?? "null", "must be greater than or equal to 0")]);
+            }
+
+            var spec = obj["spec"] as JsonObject ?? [];
+            spec["replicas"] = replicas.DeepClone();
+            obj["spec"] = spec;
+            return obj;
+        }, precondition, null, dryRun, ct);
+
+    /// <summary>The Scale view of a workload.</summary>
+    private static JsonObject Scale(JsonObject obj)
+    {
+        var meta = obj["metadata"]!;
+        var selector = obj["spec"]?["selector"]?["matchLabels"] as JsonObject ?? [];
+        return new JsonObject
+        {
+            ["kind"] = "Scale",
+            ["apiVersion"] = "autoscaling/v1",
+            ["metadata"] = new JsonObject
+            {
+                ["name"] = meta["name"]?.DeepClone(),
+                ["namespace"] = meta["namespace"]?.DeepClone(),
+                ["uid"] = meta["uid"]?.DeepClone(),
+                ["resourceVersion"] = meta["resourceVersion"]?.DeepClone(),
+                ["creationTimestamp"] = meta["creationTimestamp"]?.DeepClone(),
+            },
+            ["spec"] = new JsonObject { ["replicas"] = obj["spec"]?["replicas"]?.DeepClone() ?? 1 },
+            ["status"] = new JsonObject
+            {
+                ["replicas"] = obj["status"]?["replicas"]?.DeepClone() ?? 0,
+                ["selector"] = string.Join(",", selector.Select(p => $"{p.Key}={p.Value}")),
+            },
+        };
+    }
+}
