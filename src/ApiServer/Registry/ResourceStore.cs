@@ -44,14 +44,8 @@ public sealed partial class ResourceStore
     public async Task<ListPage> ListAsync(string? ns, ListOptions options, CancellationToken ct, bool raw = false)
     {
         var prefix = Kind.ListPrefix(ns);
-        if (options.Continue is null && options.ResourceVersionMatch != "Exact" && options.ResourceVersion.Length > 0)
+        if (options.Continue is null && options.ResourceVersionMatch is not "Exact" && await CacheCanServeAsync(options, ct))
         {
-            // resourceVersion "0" (any) or "N" (not older than N): served from the watch cache.
-            if (options.ResourceVersion != "0")
-            {
-                await _cache.WaitFreshAsync(ParseResourceVersion(options.ResourceVersion), ct);
-            }
-
             var (rev, all) = await _cache.ListAsync(prefix, ct);
             if (raw && Conversion is null && options.Labels.IsEmpty && options.Fields.IsEmpty)
             {
@@ -62,6 +56,30 @@ public sealed partial class ResourceStore
         }
 
         return await ListFromStoreAsync(prefix, options, raw && Conversion is null && options.Labels.IsEmpty && options.Fields.IsEmpty, ct);
+    }
+
+    /// <summary>
+    /// Whether a list without a continue token is served from the watch cache, as kube-apiserver 1.32
+    /// does: resourceVersion "0" (any); "N" (not older than N) once the cache has reached N; and a
+    /// consistent list (no resourceVersion, no limit: ConsistentListFromCache) once the cache has reached
+    /// the store's current revision — otherwise (a limit, or a cache that does not catch up in time) the
+    /// list is read from the store.
+    /// </summary>
+    private async Task<bool> CacheCanServeAsync(ListOptions options, CancellationToken ct)
+    {
+        if (options.ResourceVersion == "0")
+        {
+            return true;
+        }
+
+        if (options.ResourceVersion.Length > 0)
+        {
+            // Not older than N: the cache waits for N (and answers what it has after 3 s, as before).
+            await _cache.WaitFreshAsync(ParseResourceVersion(options.ResourceVersion), ct);
+            return true;
+        }
+
+        return options.Limit <= 0 && await _cache.WaitFreshAsync(await _store.CurrentRevisionAsync(ct), ct);
     }
 
     private async Task<ListPage> ListFromStoreAsync(string prefix, ListOptions options, bool raw, CancellationToken ct)

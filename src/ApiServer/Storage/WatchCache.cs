@@ -57,6 +57,7 @@ public sealed class WatchCache : IAsyncDisposable
     private readonly SortedDictionary<string, CachedObject> _objects = new(StringComparer.Ordinal);
     private readonly Queue<CacheEvent> _events = new();
     private readonly List<Subscription> _subscriptions = [];
+    private readonly List<(long Revision, TaskCompletionSource Fresh)> _freshWaiters = [];
     private long _revision;
     private long _windowStart;
     private Task _loop = Task.CompletedTask;
@@ -161,16 +162,29 @@ public sealed class WatchCache : IAsyncDisposable
 
     /// <summary>
     /// Waits (at most 3 s, as kube-apiserver's cacher) until the cache has seen everything up to
-    /// <paramref name="revision"/>. A revision from a consistent list is the store's, often past the
-    /// last change under this prefix: a progress request tells the cache that nothing is missing.
+    /// <paramref name="revision"/>; false when it has not by then. A revision from a consistent read is
+    /// the store's, often past the last change under this prefix: a progress request (sent at once, and
+    /// again every 100 ms) tells the cache that nothing is missing, so the wait is one round trip.
     /// </summary>
-    public async Task WaitFreshAsync(long revision, CancellationToken ct)
+    public async Task<bool> WaitFreshAsync(long revision, CancellationToken ct)
     {
         await WaitReadyAsync(ct);
-        var deadline = DateTime.UtcNow.AddSeconds(3);
-        for (var i = 0; Revision < revision && DateTime.UtcNow < deadline; i++)
+        TaskCompletionSource fresh;
+        lock (_lock)
         {
-            if (i % 4 == 0 && Volatile.Read(ref _watch) is { } watch)
+            if (_revision >= revision)
+            {
+                return true;
+            }
+
+            fresh = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _freshWaiters.Add((revision, fresh));
+        }
+
+        var deadline = DateTime.UtcNow.AddSeconds(3);
+        while (!fresh.Task.IsCompleted && DateTime.UtcNow < deadline)
+        {
+            if (Volatile.Read(ref _watch) is { } watch)
             {
                 try
                 {
@@ -182,7 +196,27 @@ public sealed class WatchCache : IAsyncDisposable
                 }
             }
 
-            await Task.Delay(25, ct);
+            await Task.WhenAny(fresh.Task, Task.Delay(100, ct));
+            ct.ThrowIfCancellationRequested();
+        }
+
+        lock (_lock)
+        {
+            _freshWaiters.Remove((revision, fresh));
+            return _revision >= revision;
+        }
+    }
+
+    /// <summary>Wakes the waiters the cache's revision has reached (under the lock).</summary>
+    private void WakeFreshWaiters()
+    {
+        for (var i = _freshWaiters.Count - 1; i >= 0; i--)
+        {
+            if (_freshWaiters[i].Revision <= _revision)
+            {
+                _freshWaiters[i].Fresh.TrySetResult();
+                _freshWaiters.RemoveAt(i);
+            }
         }
     }
 
@@ -254,6 +288,7 @@ public sealed class WatchCache : IAsyncDisposable
 
             _revision = list.Revision;
             _windowStart = list.Revision;
+            WakeFreshWaiters();
         }
 
         return list.Revision + 1;
@@ -266,6 +301,7 @@ public sealed class WatchCache : IAsyncDisposable
             if (e.Type == StoreEventType.Progress)
             {
                 _revision = Math.Max(_revision, e.Revision);
+                WakeFreshWaiters();
                 return;
             }
 
@@ -285,6 +321,7 @@ public sealed class WatchCache : IAsyncDisposable
             }
 
             _revision = e.Revision;
+            WakeFreshWaiters();
             _events.Enqueue(ce);
             while (_events.Count > _window)
             {

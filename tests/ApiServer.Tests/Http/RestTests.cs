@@ -136,6 +136,30 @@ public abstract class RestTests(ApiServerFixture fixture) : IDisposable
     }
 
     [Fact]
+    public async Task Consistent_lists_read_every_acknowledged_write_and_a_current_revision()
+    {
+        // Consistent lists (no resourceVersion, no limit) come from the watch cache once it has caught
+        // up with the store's current revision: every write acknowledged before the list is in it, and
+        // its resourceVersion is not older than any of them, even when the last change was to another kind.
+        var ns = await _rest.CreateNamespaceAsync();
+        var cms = $"/api/v1/namespaces/{ns}/configmaps";
+        for (var i = 0; i < 25; i++)
+        {
+            var (code, created) = await _rest.PostAsync(cms, RestClient.ConfigMap($"cm-{i}"));
+            Assert.Equal(HttpStatusCode.Created, code);
+            var (_, other) = await _rest.PostAsync($"/api/v1/namespaces/{ns}/secrets", new JsonObject { ["metadata"] = new JsonObject { ["name"] = $"s-{i}" } });
+            var otherRv = long.Parse(other["metadata"]!["resourceVersion"]!.GetValue<string>());
+
+            var (_, list) = await _rest.GetAsync(cms);
+            var names = list["items"]!.AsArray().Select(o => o!["metadata"]!["name"]!.GetValue<string>()).ToHashSet();
+            Assert.Equal(i + 1, names.Count);
+            Assert.Contains($"cm-{i}", names);
+            Assert.True(long.Parse(list["metadata"]!["resourceVersion"]!.GetValue<string>()) >= otherRv, $"list rv {list["metadata"]!["resourceVersion"]} older than write {otherRv}");
+            Assert.Equal(created["metadata"]!["resourceVersion"]!.GetValue<string>(), list["items"]!.AsArray().Single(o => o!["metadata"]!["name"]!.GetValue<string>() == $"cm-{i}")!["metadata"]!["resourceVersion"]!.GetValue<string>());
+        }
+    }
+
+    [Fact]
     public async Task Watch_below_the_window_gets_410_expired()
     {
         var ns = await _rest.CreateNamespaceAsync();
