@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Grpc.Net.Client;
+using KvCluster.JepsenLite.Faults;
 using KvCluster.KvServer.Api;
 
 namespace KvCluster.KvServer.Tests.Infra;

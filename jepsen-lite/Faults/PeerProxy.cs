@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 
-namespace KvCluster.KvServer.Tests.Infra;
+namespace KvCluster.JepsenLite.Faults;
 
 /// <summary>
 /// A TCP proxy in front of one cluster member's peer port: every other member reaches it through
