@@ -5,7 +5,7 @@ using KvCluster.JepsenLite.Workloads;
 namespace KvCluster.JepsenLite.Run;
 
 /// <summary>Counts completions for the progress line and the summary, and passes every line on.</summary>
-public sealed class CountingHistory(IHistory inner) : IHistory
+public sealed class CountingHistory(HistoryWriter inner) : IHistory
 {
     private long _ok;
     private long _fail;

@@ -1,0 +1,51 @@
+using KvCluster.JepsenLite.Cluster;
+using KvCluster.JepsenLite.History;
+using KvCluster.JepsenLite.Run;
+
+namespace KvCluster.JepsenLite.Tests;
+
+/// <summary>
+/// The short run CI makes: a 3-member KvCluster (kvserver processes built by the solution) under
+/// kill, pause and partition faults, register workload, must be valid — and must really have had
+/// faults and operations of every outcome to be worth anything.
+/// </summary>
+public sealed class RunTests
+{
+    [Fact]
+    public async Task A_short_faulty_register_run_on_kvcluster_is_valid()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"jepsen-lite-test-{Guid.NewGuid():N}");
+        try
+        {
+            var options = new RunOptions
+            {
+                Target = Target.KvCluster,
+                Nodes = 3,
+                Time = TimeSpan.FromSeconds(40),
+                Workload = "register",
+                Concurrency = 6,
+                Seed = 42,
+                Out = dir,
+                Keys = 4,
+                Binary = Path.Combine(Repo.Root(), "src", "KvServer", "bin", "Release", "net10.0", "kvserver.dll"),
+                HeartbeatMs = 50,
+                ElectionMs = 500,
+            };
+            using var output = new StringWriter();
+            var code = await RunCommand.RunAsync(options, output, TextWriter.Null, CancellationToken.None);
+            Assert.True(code == 0, output.ToString());
+            Assert.StartsWith("valid", output.ToString());
+
+            var history = HistoryFile.Read(Path.Combine(dir, "history.jsonl"));
+            Assert.Contains(history, op => op.Process == -1 && op.F is "kill" or "pause" or "partition");
+            Assert.Contains(history, op => op.Process >= 0 && op.Type == OpType.Ok && op.F == "write");
+            Assert.Contains(history, op => op.Process >= 0 && op.Type == OpType.Ok && op.F == "read" && op.Value is not null);
+            Assert.True(File.Exists(Path.Combine(dir, "report.html")));
+            Assert.True(File.Exists(Path.Combine(dir, "members", "n1.log")));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}
