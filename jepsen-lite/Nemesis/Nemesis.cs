@@ -180,8 +180,7 @@ public sealed class FaultInjector(LocalCluster cluster, IReadOnlySet<string> kin
             UnhealthyAfterHeal++;
         }
 
-        Record("health", healthy ? "healthy" : "not healthy after 30 s");
-        progress($"cluster {(healthy ? "healthy" : "NOT healthy after 30 s")}");
+        Record("health", healthy ? "healthy" : "NOT healthy after 30 s");
     }
 
     private void Record(string f, string value)
