@@ -62,8 +62,26 @@ public static class CheckCommand
                     }
                     return Exit(result.Validity);
                 }
+                case "watch":
+                {
+                    var (watchers, committed, prevs) = WatchHistory.Parse(history);
+                    var result = WatchChecker.Check(watchers, committed);
+                    var problems = result.Violations.Select(v => $"{v.Property} {v.Watcher} rev {v.Revision} {v.Key}: {v.Message}")
+                        .Concat(WatchHistory.PrevKvErrors(committed, prevs).Select(e => "PrevKv " + e))
+                        .Concat(WatchHistory.LostWrites(history, committed).Select(e => "Lost " + e)).ToList();
+                    var valid = committed.Count > 0 && problems.Count == 0;
+                    output.WriteLine($"{(valid ? "valid" : "invalid")}: {watchers.Count} watchers, {watchers.Sum(w => w.Events.Count)} events received, {committed.Count} committed, {counts}"
+                        + (committed.Count == 0 ? "; no committed history recorded" : "")
+                        + (problems.Count > 0 ? $"; {problems.Count} problems: {string.Join("; ", problems.Take(5))}" : ""));
+                    if (reportPath is not null)
+                    {
+                        File.WriteAllText(reportPath, $"<!doctype html><meta charset=utf-8><title>jepsen-lite watch</title><h1>watch: {(valid ? "valid" : "invalid")}</h1><ul>{string.Concat(problems.Select(p => $"<li>{System.Net.WebUtility.HtmlEncode(p)}</li>"))}</ul>");
+                    }
+
+                    return valid ? ExitValid : ExitInvalid;
+                }
                 default:
-                    output.WriteLine($"unknown: workload must be register or set, not \"{workload}\"");
+                    output.WriteLine($"unknown: workload must be register, set or watch, not \"{workload}\"");
                     return ExitUnknown;
             }
         }

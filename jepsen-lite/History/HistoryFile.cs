@@ -76,7 +76,7 @@ public static class HistoryFile
 
     /// <summary>
     /// Pairs each client invoke with the next completion of the same process (nemesis lines, process -1,
-    /// are skipped). An invoke with no completion by the end becomes an info operation whose return is
+    /// and observers' lines, processes below -1, are skipped). An invoke with no completion by the end becomes an info operation whose return is
     /// <see cref="Operation.Infinity"/>.
     /// </summary>
     /// <exception cref="HistoryFormatException">A completion without an invoke, or two invokes in a row on one process.</exception>
@@ -87,8 +87,9 @@ public static class HistoryFile
         var open = new Dictionary<int, int>(); // process -> position in result of its pending op, to keep invoke order
         foreach (var op in history)
         {
-            if (op.Process == Operation.NemesisProcess)
+            if (op.Process < 0)
             {
+                // Not a client: the nemesis (-1), or an observer's record (-2 and below: the watch workload's streams).
                 continue;
             }
             if (op.Type == OpType.Invoke)

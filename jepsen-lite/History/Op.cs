@@ -27,7 +27,8 @@ public enum OpType
 /// for an absent key on ok), "write" (value: the integer written), "cas" (value [expected, new]).
 /// Set workload: f "add" (value: the integer added, key: the set), "read" (ok value: every element read).
 /// Process -1 is the nemesis: f "kill", "restart", "pause", "resume", "partition", "heal" (value: a
-/// description); checkers ignore its lines, the report draws them.
+/// description); checkers ignore its lines, the report draws them. Processes below -1 are observers
+/// (the watch workload's watchers and its committed history, see Workloads/WatchLines.cs), not clients.
 /// </summary>
 /// <param name="Index">Position in the file, from 0.</param>
 /// <param name="Time">Nanoseconds since the run began, from a monotonic clock.</param>
