@@ -6,13 +6,15 @@ namespace KvCluster.JepsenLite.Tests;
 
 /// <summary>
 /// The short run CI makes: a 3-member KvCluster (kvserver processes built by the solution) under
-/// kill, pause and partition faults, register workload, must be valid — and must really have had
+/// kill, pause and partition faults, register and watch workloads, must be valid — and must really have had
 /// faults and operations of every outcome to be worth anything.
 /// </summary>
 public sealed class RunTests
 {
-    [Fact]
-    public async Task A_short_faulty_register_run_on_kvcluster_is_valid()
+    [Theory]
+    [InlineData("register", 40)]
+    [InlineData("watch", 30)]
+    public async Task A_short_faulty_run_on_kvcluster_is_valid(string workload, int seconds)
     {
         var dir = Path.Combine(Path.GetTempPath(), $"jepsen-lite-test-{Guid.NewGuid():N}");
         try
@@ -21,8 +23,8 @@ public sealed class RunTests
             {
                 Target = Target.KvCluster,
                 Nodes = 3,
-                Time = TimeSpan.FromSeconds(40),
-                Workload = "register",
+                Time = TimeSpan.FromSeconds(seconds),
+                Workload = workload,
                 Concurrency = 6,
                 Seed = 42,
                 Out = dir,
@@ -39,7 +41,17 @@ public sealed class RunTests
             var history = HistoryFile.Read(Path.Combine(dir, "history.jsonl"));
             Assert.Contains(history, op => op.Process == -1 && op.F is "kill" or "pause" or "partition");
             Assert.Contains(history, op => op.Process >= 0 && op.Type == OpType.Ok && op.F == "write");
-            Assert.Contains(history, op => op.Process >= 0 && op.Type == OpType.Ok && op.F == "read" && op.Value is not null);
+            if (workload == "register")
+            {
+                Assert.Contains(history, op => op.Process >= 0 && op.Type == OpType.Ok && op.F == "read" && op.Value is not null);
+            }
+            else
+            {
+                // Watchers received events, and the committed history was read.
+                Assert.Contains(history, op => op.Process <= -100 && op.F == "events");
+                Assert.Contains(history, op => op.Process == -2 && op.F == "committed");
+            }
+
             Assert.True(File.Exists(Path.Combine(dir, "report.html")));
             Assert.True(File.Exists(Path.Combine(dir, "members", "n1.log")));
         }
