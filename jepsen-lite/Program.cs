@@ -12,7 +12,7 @@ var root = new RootCommand("jepsen-lite: fault injection and linearizability che
 var target = new Option<string>("--target") { Description = "kvcluster or etcd", DefaultValueFactory = _ => "kvcluster" };
 var nodes = new Option<int>("--nodes") { Description = "members (3 or 5)", DefaultValueFactory = _ => 3 };
 var time = new Option<string>("--time") { Description = "how long clients run, e.g. 60s or 5m", DefaultValueFactory = _ => "60s" };
-var workload = new Option<string>("--workload") { Description = "register, set or watch", DefaultValueFactory = _ => "register" };
+var workload = new Option<string>("--workload") { Description = "register, set, watch or lease", DefaultValueFactory = _ => "register" };
 var nemesis = new Option<string>("--nemesis") { Description = "comma-separated faults: kill, pause, partition; none for no faults", DefaultValueFactory = _ => "kill,pause,partition" };
 var concurrency = new Option<int>("--concurrency") { Description = "client workers", DefaultValueFactory = _ => 10 };
 var seed = new Option<int?>("--seed") { Description = "random seed (faults, keys, values); default: from the clock" };
@@ -71,7 +71,7 @@ run.SetAction(async (r, ct) =>
 root.Subcommands.Add(run);
 
 var file = new Argument<string>("file") { Description = "a history.jsonl (format: jepsen-lite/README.md)" };
-var checkWorkload = new Option<string>("--workload") { Description = "register, set or watch", DefaultValueFactory = _ => "register" };
+var checkWorkload = new Option<string>("--workload") { Description = "register, set, watch or lease", DefaultValueFactory = _ => "register" };
 var limit = new Option<string>("--time-limit") { Description = "search time limit; past it the answer is unknown", DefaultValueFactory = _ => "60s" };
 var check = new Command("check", "Checks a recorded history; exit code 0 only when valid.");
 check.Arguments.Add(file);

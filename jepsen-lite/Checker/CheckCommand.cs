@@ -62,6 +62,19 @@ public static class CheckCommand
                     }
                     return Exit(result.Validity);
                 }
+                case "lease":
+                {
+                    var result = LeaseChecker.Check(ops);
+                    var byKind = string.Join(", ", result.Violations.GroupBy(v => v.Kind).Select(g => $"{g.Key} {g.Count()}"));
+                    output.WriteLine($"{Word(result.Validity)}: {result.Keys} leased keys, {counts}"
+                        + (result.Violations.Count > 0 ? $"; {result.Violations.Count} violations ({byKind}): {string.Join("; ", result.Violations.Take(3).Select(v => v.Message))}" : ""));
+                    if (reportPath is not null)
+                    {
+                        File.WriteAllText(reportPath, $"<!doctype html><meta charset=utf-8><title>jepsen-lite lease</title><h1>lease: {Word(result.Validity)}</h1><ul>{string.Concat(result.Violations.Select(v => $"<li>{System.Net.WebUtility.HtmlEncode(v.Kind + ": " + v.Message)}</li>"))}</ul>");
+                    }
+
+                    return Exit(result.Validity);
+                }
                 case "watch":
                 {
                     var (watchers, committed, prevs) = WatchHistory.Parse(history);
@@ -81,7 +94,7 @@ public static class CheckCommand
                     return valid ? ExitValid : ExitInvalid;
                 }
                 default:
-                    output.WriteLine($"unknown: workload must be register, set or watch, not \"{workload}\"");
+                    output.WriteLine($"unknown: workload must be register, set, watch or lease, not \"{workload}\"");
                     return ExitUnknown;
             }
         }

@@ -35,7 +35,8 @@ public static class RunCommand
                 "register" => new RegisterWorkload(cluster, history, latencies, o.Keys, o.SerializableReads),
                 "set" => new SetWorkload(cluster, history, latencies),
                 "watch" => new WatchWorkload(cluster, history, latencies, o.Keys),
-                _ => throw new ArgumentException($"--workload {o.Workload}: register, set or watch"),
+                "lease" => new LeaseWorkload(cluster, history, latencies),
+                _ => throw new ArgumentException($"--workload {o.Workload}: register, set, watch or lease"),
             };
             var nemesis = new FaultInjector(cluster, o.Nemesis, new Random(rng.Next()), history, line => progress.WriteLine($"[{Elapsed(writer)}] {line}"));
             using (var stop = CancellationTokenSource.CreateLinkedTokenSource(ct))
