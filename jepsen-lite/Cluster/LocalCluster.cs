@@ -122,12 +122,22 @@ public sealed class LocalCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>Slows every peer link by <paramref name="delay"/> (±50 %) per chunk of bytes; zero for none.</summary>
+    public void Delay(TimeSpan delay)
+    {
+        foreach (var p in _proxies)
+        {
+            p.Delay(delay);
+        }
+    }
+
     public void Heal()
     {
         Partition = null;
         foreach (var p in _proxies)
         {
             p.Heal();
+            p.Delay(TimeSpan.Zero);
         }
     }
 

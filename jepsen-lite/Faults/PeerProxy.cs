@@ -20,6 +20,7 @@ public sealed class PeerProxy : IAsyncDisposable
     private readonly List<Task> _pumps = [];
     private readonly Task _accepting;
     private volatile Func<int, bool> _cut = _ => false;
+    private long _delayTicks;
     private TaskCompletionSource _healed = NewGate();
 
     /// <param name="member">The member behind this proxy.</param>
@@ -44,6 +45,9 @@ public sealed class PeerProxy : IAsyncDisposable
     {
         _cut = isCut;
     }
+
+    /// <summary>Every chunk moved through this proxy waits <paramref name="delay"/> (±50 %) first; zero for none. Order is kept.</summary>
+    public void Delay(TimeSpan delay) => Interlocked.Exchange(ref _delayTicks, delay.Ticks);
 
     public void Heal()
     {
@@ -112,6 +116,11 @@ public sealed class PeerProxy : IAsyncDisposable
 
                 // Bytes read while a cut began are held until it heals: nothing is lost or reordered.
                 await WhileCutAsync(source);
+                if (Interlocked.Read(ref _delayTicks) is var delay and > 0)
+                {
+                    await Task.Delay(TimeSpan.FromTicks(delay / 2 + Random.Shared.NextInt64(delay)), _stop.Token);
+                }
+
                 await to.WriteAsync(buffer.AsMemory(0, n), _stop.Token);
             }
         }

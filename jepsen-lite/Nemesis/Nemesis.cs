@@ -12,10 +12,11 @@ namespace KvCluster.JepsenLite.Nemesis;
 ///   pause      SIGSTOP of a random member, SIGCONT when healed
 ///   partition  the peer links go silent: random halves, one member isolated, the leader isolated,
 ///              a bridge (two halves that both see one member), or (5+ members) a majorities ring
+///   proxy-delay every peer link slowed by 20–400 ms (±50 %) per chunk of bytes, in order
 /// </summary>
 public sealed class FaultInjector(LocalCluster cluster, IReadOnlySet<string> kinds, Random rng, IHistory history, Action<string> progress)
 {
-    public static readonly string[] Kinds = ["kill", "pause", "partition"];
+    public static readonly string[] Kinds = ["kill", "pause", "partition", "proxy-delay"];
 
     public int Injected { get; private set; }
 
@@ -99,6 +100,19 @@ public sealed class FaultInjector(LocalCluster cluster, IReadOnlySet<string> kin
                 {
                     cluster.Members[i].Resume();
                     Record("resume", cluster.Members[i].Name);
+                    return Task.CompletedTask;
+                };
+            }
+
+            case "proxy-delay":
+            {
+                var delay = TimeSpan.FromMilliseconds(rng.Next(20, 400));
+                cluster.Delay(delay);
+                Record("delay", $"{delay.TotalMilliseconds:0} ms on every peer link");
+                return () =>
+                {
+                    cluster.Delay(TimeSpan.Zero);
+                    Record("heal", "delay");
                     return Task.CompletedTask;
                 };
             }
