@@ -77,7 +77,7 @@ public sealed class LocalCluster : IAsyncDisposable
         {
             if (!_channels.TryGetValue(i, out var ch))
             {
-                ch = GrpcChannel.ForAddress(_members[i].ClientUrl);
+                ch = GrpcChannel.ForAddress(_members[i].ClientUrl, new GrpcChannelOptions { MaxReceiveMessageSize = 64 << 20 });
                 _channels[i] = ch;
             }
 

@@ -60,8 +60,28 @@ public sealed class SetWorkload(LocalCluster cluster, IHistory history, Latencie
             history.Append(process, OpType.Invoke, "read", SetKey, null, node);
             try
             {
-                var r = await new KV.KVClient(cluster.Channel(node)).RangeAsync(new RangeRequest { Key = EtcdOps.Key(Prefix), RangeEnd = end, KeysOnly = true }, deadline: DateTime.UtcNow.AddSeconds(10));
-                var elements = new JsonArray([.. r.Kvs.Select(k => (JsonNode)JsonValue.Create(long.Parse(k.Key.ToStringUtf8()[Prefix.Length..], CultureInfo.InvariantCulture)))]);
+                // In pages of 10,000 keys, all at the first page's revision: one consistent read of the whole set.
+                var kv = new KV.KVClient(cluster.Channel(node));
+                var elements = new JsonArray();
+                long revision = 0;
+                var from = EtcdOps.Key(Prefix);
+                while (true)
+                {
+                    var r = await kv.RangeAsync(new RangeRequest { Key = from, RangeEnd = end, KeysOnly = true, Limit = 10_000, Revision = revision }, deadline: DateTime.UtcNow.AddSeconds(10), cancellationToken: ct);
+                    revision = r.Header.Revision;
+                    foreach (var k in r.Kvs)
+                    {
+                        elements.Add(long.Parse(k.Key.ToStringUtf8()[Prefix.Length..], CultureInfo.InvariantCulture));
+                    }
+
+                    if (!r.More || r.Kvs.Count == 0)
+                    {
+                        break;
+                    }
+
+                    from = Google.Protobuf.ByteString.CopyFrom([.. r.Kvs[^1].Key.Span, 0]);
+                }
+
                 history.Append(process, OpType.Ok, "read", SetKey, elements, node);
                 return;
             }
