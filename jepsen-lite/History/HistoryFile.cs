@@ -149,13 +149,13 @@ public sealed record Operation(
     /// <summary>Whether a completion line was seen.</summary>
     public bool Completed => CompleteIndex != Infinity;
 
-    /// <summary>A short human-readable form, e.g. <c>p3 write r1 5 → ok [idx 10..14]</c>.</summary>
+    /// <summary>A short human-readable form, e.g. <c>p3 write r1 5 → ok [lines 10..14]</c>.</summary>
     public string Describe()
     {
         var asked = InvokeValue is null ? "" : " " + InvokeValue.ToJsonString();
         var got = F == "read" && Type == OpType.Ok ? " " + (Value?.ToJsonString() ?? "null") : "";
         var end = Completed ? CompleteIndex.ToString(System.Globalization.CultureInfo.InvariantCulture) : "∞";
-        return $"p{Process} {F} {Key}{asked} → {Type.ToString().ToLowerInvariant()}{got} [ops {InvokeIndex}..{end}]";
+        return $"p{Process} {F} {Key}{asked} → {Type.ToString().ToLowerInvariant()}{got} [lines {InvokeIndex}..{end}]";
     }
 }
 

@@ -124,7 +124,7 @@ public static class HtmlReport
         double X(long t) => ChartLeft + (Math.Clamp((double)(t - start) / span, 0, 1) * ChartWidth);
 
         html.Append(CultureInfo.InvariantCulture,
-            $"<p>Window {Seconds(start)} s – {Seconds(end)} s: {shown.Count} ops on this key (green ok, grey fail, orange info; red outline: the op that could not be linearized; shaded: faults).</p>\n");
+            $"<p>Window {Seconds(start)} s – {Seconds(end)} s (times from the start of the run): {shown.Count} ops on this key (green ok, grey fail, orange info; red outline: the op that could not be linearized; shaded: faults).</p>\n");
         html.Append(CultureInfo.InvariantCulture,
             $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{ChartLeft + ChartWidth + 20}\" height=\"{height}\">\n");
         // Faults: bands from a fault's start to its end, and a mark for every nemesis line.
@@ -152,7 +152,7 @@ public static class HtmlReport
         {
             var t = start + (span * i / 4);
             html.Append(CultureInfo.InvariantCulture,
-                $"<text x=\"{X(t) - 20:0.0}\" y=\"{AxisHeight - 8}\">{Seconds(t)}s</text>\n");
+                $"<text x=\"{X(t) - 20:0.0}\" y=\"{AxisHeight - 8}\">{Tick(t, span)}</text>\n");
         }
         for (var r = 0; r < rows.Count; r++)
         {
@@ -213,6 +213,13 @@ public static class HtmlReport
     }
 
     private static string Word(Validity v) => v.ToString().ToLowerInvariant();
+
+    /// <summary>An axis label in a unit that suits the window's span.</summary>
+    private static string Tick(long ns, long span) =>
+        span < 10_000 ? $"{ns.ToString(CultureInfo.InvariantCulture)}ns"
+        : span < 10_000_000 ? $"{(ns / 1e3).ToString("0.0", CultureInfo.InvariantCulture)}µs"
+        : span < 10_000_000_000 ? $"{(ns / 1e6).ToString("0.0", CultureInfo.InvariantCulture)}ms"
+        : $"{(ns / 1e9).ToString("0.00", CultureInfo.InvariantCulture)}s";
 
     private static string Seconds(long ns) => (ns / 1e9).ToString("0.000", CultureInfo.InvariantCulture);
 
