@@ -275,9 +275,10 @@ public static class RegisterChecker
                         next = New;
                         return true;
                     }
-                    // An info cas whose compare fails did nothing; an ok one cannot happen here.
+                    // An ok cas cannot happen here. An info one whose compare fails did nothing, which
+                    // is the same as never linearizing it (allowed for info ops), so no branch for it.
                     next = state;
-                    return Source.Type == OpType.Info;
+                    return false;
             }
         }
     }

@@ -69,6 +69,13 @@ public sealed class RegisterCheckerTests
     }
 
     [Fact]
+    public void Fail_ops_and_info_reads_are_not_checked_but_info_writes_are()
+    {
+        var result = RegisterChecker.Check(Hist.Parse("1 invoke write x 1 | 1 ok write x 1 | 2 invoke read x | 2 info read x | 3 invoke write x 2 | 3 fail write x 2 | 4 invoke write x 3 | 4 info write x 3"), _limit);
+        Assert.Equal(["write 1 Ok", "write 3 Info"], result.Keys[0].Operations.Select(o => $"{o.F} {o.InvokeValue} {o.Type}"));
+    }
+
+    [Fact]
     public void The_longest_prefix_of_a_stale_read_holds_both_writes()
     {
         var result = RegisterChecker.Check(Hist.Parse("1 invoke write x 1 | 1 ok write x 1 | 1 invoke write x 2 | 1 ok write x 2 | 3 invoke read x | 3 ok read x 1"), _limit);
@@ -144,6 +151,15 @@ public sealed class RegisterCheckerTests
         Assert.Equal(Validity.Invalid, result.Validity);
         Assert.Equal(8, result.Keys[0].LinearizedPrefix.Count);
         Assert.Equal("read", result.Keys[0].FailingOperation!.F);
+    }
+
+    [Fact]
+    public void The_cache_keeps_an_exponential_history_decidable()
+    {
+        // 14 concurrent writes: 14! orders, but only 2^14 × 15 (linearized set, value) configurations.
+        var result = RegisterChecker.Check(Hist.Parse(Hard(14)), _limit);
+        Assert.Equal(Validity.Invalid, result.Validity);
+        Assert.InRange(result.Keys[0].Configurations, 1, (1 << 14) * 15);
     }
 
     [Fact]
