@@ -112,11 +112,12 @@ public static class RegisterChecker
 
         var linearized = new Bits(ops.Count);
         var cache = new HashSet<CacheKey>();
-        var stack = new Stack<(Entry Call, long? State)>();
+        // The linearization so far, as an immutable list (newest first), so the best one is kept by reference.
+        Frame? stack = null;
         long? state = null;
         var entry = head.Next;
         long steps = 0;
-        List<RegisterOp> bestPrefix = [];
+        Frame? bestPrefix = null;
         long? bestState = null;
         RegisterOp? bestFailing = null;
         var bestDepth = -1;
@@ -135,7 +136,7 @@ public static class RegisterChecker
                     linearized.Set(entry.Id);
                     if (cache.Add(new CacheKey(linearized.Snapshot(), next)))
                     {
-                        stack.Push((entry, state));
+                        stack = new Frame(entry, state, stack, (stack?.Depth ?? 0) + 1);
                         state = next;
                         Lift(entry);
                         entry = head.Next;
@@ -153,18 +154,20 @@ public static class RegisterChecker
                 // the remaining info ops can be taken to have never happened.
                 return new KeyResult(key, Validity.Valid, kept, [], null, null, cache.Count);
             }
-            if (stack.Count > bestDepth)
+            var depth = stack?.Depth ?? 0;
+            if (depth > bestDepth)
             {
-                bestDepth = stack.Count;
-                bestPrefix = [.. stack.Reverse().Select(s => s.Call.Op)];
+                bestDepth = depth;
+                bestPrefix = stack;
                 bestState = state;
                 bestFailing = entry.Op;
             }
-            if (stack.Count == 0)
+            if (stack is null)
             {
                 break;
             }
-            var (call, previous) = stack.Pop();
+            var (call, previous, parent, _) = stack;
+            stack = parent;
             state = previous;
             linearized.Clear(call.Id);
             Unlift(call);
@@ -175,8 +178,14 @@ public static class RegisterChecker
             return new KeyResult(key, Validity.Valid, kept, [], null, null, cache.Count);
         }
         var failing = bestFailing!;
-        var explanation = Explain(failing, bestState, bestPrefix, ops);
-        return new KeyResult(key, Validity.Invalid, kept, [.. bestPrefix.Select(o => o.Source)], failing.Source, explanation, cache.Count);
+        var prefix = new List<RegisterOp>();
+        for (var f = bestPrefix; f is not null; f = f.Parent)
+        {
+            prefix.Add(f.Call.Op);
+        }
+        prefix.Reverse();
+        var explanation = Explain(failing, bestState, prefix, ops);
+        return new KeyResult(key, Validity.Invalid, kept, [.. prefix.Select(o => o.Source)], failing.Source, explanation, cache.Count);
     }
 
     private static string Explain(RegisterOp failing, long? state, List<RegisterOp> prefix, List<RegisterOp> all)
@@ -188,7 +197,8 @@ public static class RegisterChecker
             RegisterKind.Cas => $"it compared against {Show(failing.Arg)} and succeeded, but the register holds {held} after the longest linearizable prefix ({prefix.Count} ops)",
             _ => $"no order of the operations concurrent with it lets the later ones see its value ({prefix.Count} ops linearized, register holds {held})",
         };
-        var concurrent = all.Where(o => o != failing && !prefix.Contains(o)
+        var done = prefix.ToHashSet();
+        var concurrent = all.Where(o => o != failing && !done.Contains(o)
                 && o.Source.InvokeIndex < failing.Source.CompleteIndex)
             .Select(o => o.Source.Describe()).Take(5).ToList();
         var text = $"{failing.Source.Describe()} cannot be linearized: {why}";
@@ -256,7 +266,7 @@ public static class RegisterChecker
             }
         }
 
-        private static long? Int(JsonNode? n) => n is null ? null : n.GetValue<long>();
+        private static long? Int(JsonNode? n) => n is null ? null : HistoryFile.Int64(n);
 
         /// <summary>Applies the op to <paramref name="state"/>; false when it cannot happen there.</summary>
         public bool Step(long? state, out long? next)
@@ -282,6 +292,8 @@ public static class RegisterChecker
             }
         }
     }
+
+    private sealed record Frame(Entry Call, long? State, Frame? Parent, int Depth);
 
     private sealed class Entry
     {
