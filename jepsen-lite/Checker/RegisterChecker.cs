@@ -21,7 +21,7 @@ public enum Validity
 /// <summary>The verdict for one register.</summary>
 /// <param name="Key">The register.</param>
 /// <param name="Validity">Valid, invalid or unknown.</param>
-/// <param name="Operations">The operations checked (ok and info ones; fail ones and info reads are dropped).</param>
+/// <param name="Operations">The operations checked: ok ones, and info writes / cas whose value someone observed (fail ops, info reads and unobserved info writes cannot matter and are dropped).</param>
 /// <param name="LinearizedPrefix">When invalid: the operations linearized, in order, in the attempt that went furthest.</param>
 /// <param name="FailingOperation">When invalid: the operation that could not be linearized after that prefix.</param>
 /// <param name="Explanation">A human-readable reason (invalid or unknown).</param>
@@ -81,6 +81,7 @@ public static class RegisterChecker
             }
             ops.Add(RegisterOp.From(o));
         }
+        DropUnobservedInfoOps(ops);
         var kept = ops.Select(o => o.Source).ToList();
         if (ops.Count == 0)
         {
@@ -186,6 +187,30 @@ public static class RegisterChecker
         prefix.Reverse();
         var explanation = Explain(failing, bestState, prefix, ops);
         return new KeyResult(key, Validity.Invalid, kept, [.. prefix.Select(o => o.Source)], failing.Source, explanation, cache.Count);
+    }
+
+    /// <summary>
+    /// Drops info writes (and info cas) whose new value no ok read returns and no cas expects. Such an
+    /// op never needs to be linearized: after it the register holds a value from which only a write can
+    /// follow, and that write succeeds just as well without it. Unique written values make most info
+    /// writes of a faulty run unobserved, and each one left in would double the search.
+    /// </summary>
+    private static void DropUnobservedInfoOps(List<RegisterOp> ops)
+    {
+        var observed = new HashSet<long?>();
+        foreach (var o in ops)
+        {
+            if (o.Kind == RegisterKind.Read || o.Kind == RegisterKind.Cas)
+            {
+                observed.Add(o.Arg);
+            }
+        }
+        ops.RemoveAll(o => o.Source.Type == OpType.Info && o.Kind switch
+        {
+            RegisterKind.Write => !observed.Contains(o.Arg),
+            RegisterKind.Cas => !observed.Contains(o.New),
+            _ => false,
+        });
     }
 
     private static string Explain(RegisterOp failing, long? state, List<RegisterOp> prefix, List<RegisterOp> all)
