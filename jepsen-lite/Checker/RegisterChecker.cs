@@ -52,9 +52,16 @@ public static class RegisterChecker
     public static RegisterResult Check(IReadOnlyList<Op> history, TimeSpan deadline) =>
         Check(HistoryFile.Pair(history), deadline);
 
-    /// <summary>Checks paired operations; <paramref name="deadline"/> bounds the whole search (all keys).</summary>
+    /// <summary>
+    /// Checks paired operations; <paramref name="deadline"/> bounds the whole search (all keys, in key
+    /// order: keys left when it passes are unknown). <see cref="Timeout.InfiniteTimeSpan"/>: no limit.
+    /// </summary>
     public static RegisterResult Check(IReadOnlyList<Operation> operations, TimeSpan deadline)
     {
+        if (deadline == Timeout.InfiniteTimeSpan)
+        {
+            deadline = TimeSpan.MaxValue;
+        }
         var clock = Stopwatch.StartNew();
         var keys = new List<KeyResult>();
         foreach (var group in operations.GroupBy(o => o.Key).OrderBy(g => g.Key, StringComparer.Ordinal))
