@@ -41,7 +41,7 @@ public sealed record RegisterResult(Validity Validity, IReadOnlyList<KeyResult> 
 /// Linearizability of per-key registers (f read / write / cas, initial value absent = null), checked
 /// P-compositionally (each key alone) with the Wing–Gong / Lowe search: a list of call and return
 /// entries in history order; a call is linearized when the model accepts it, a return whose call is
-/// not yet linearized forces a backtrack, and a cache of (linearized-set bitset, register value)
+/// not yet linearized forces a backtrack, and a cache of (linearized set, register value)
 /// keeps configurations already explored from being explored again.
 /// Ok ops must take effect between their invoke and completion; fail ops are dropped; info ops may
 /// take effect at any point after their invoke, or never (an info read is dropped).
@@ -89,6 +89,7 @@ public static class RegisterChecker
             ops.Add(RegisterOp.From(o));
         }
         DropUnobservedInfoOps(ops);
+        ops.Sort((a, b) => a.Source.InvokeIndex.CompareTo(b.Source.InvokeIndex)); // ids in call order
         var kept = ops.Select(o => o.Source).ToList();
         if (ops.Count == 0)
         {
@@ -118,7 +119,6 @@ public static class RegisterChecker
             prev = e;
         }
 
-        var linearized = new Bits(ops.Count);
         var cache = new HashSet<CacheKey>();
         // The linearization so far, as an immutable list (newest first), so the best one is kept by reference.
         Frame? stack = null;
@@ -141,16 +141,15 @@ public static class RegisterChecker
             {
                 if (entry.Op.Step(state, out var next))
                 {
-                    linearized.Set(entry.Id);
-                    if (cache.Add(new CacheKey(linearized.Snapshot(), next)))
+                    var maxCall = Math.Max(stack?.MaxCall ?? -1, entry.Id);
+                    if (cache.Add(new CacheKey(maxCall, Holes(head, entry, maxCall), next)))
                     {
-                        stack = new Frame(entry, state, stack, (stack?.Depth ?? 0) + 1);
+                        stack = new Frame(entry, state, stack, (stack?.Depth ?? 0) + 1, maxCall);
                         state = next;
                         Lift(entry);
                         entry = head.Next;
                         continue;
                     }
-                    linearized.Clear(entry.Id);
                 }
                 entry = entry.Next;
                 continue;
@@ -174,10 +173,9 @@ public static class RegisterChecker
             {
                 break;
             }
-            var (call, previous, parent, _) = stack;
+            var (call, previous, parent, _, _) = stack;
             stack = parent;
             state = previous;
-            linearized.Clear(call.Id);
             Unlift(call);
             entry = call.Next;
         }
@@ -325,7 +323,32 @@ public static class RegisterChecker
         }
     }
 
-    private sealed record Frame(Entry Call, long? State, Frame? Parent, int Depth);
+    /// <param name="MaxCall">The greatest id (latest call) linearized so far.</param>
+    private sealed record Frame(Entry Call, long? State, Frame? Parent, int Depth, int MaxCall);
+
+    /// <summary>
+    /// The linearized set, compactly: with M the latest call linearized, every op called after M is not
+    /// linearized and every op called up to M is, except the "holes" — the call entries still in the
+    /// list up to M (pending info ops and a few concurrent ones). (M, holes) names the set exactly, in
+    /// space proportional to the concurrency rather than to the history's length.
+    /// </summary>
+    private static int[] Holes(Entry head, Entry linearizing, int maxCall)
+    {
+        List<int>? holes = null;
+        for (var e = head.Next; e is not null; e = e.Next)
+        {
+            if (!e.IsCall || e == linearizing)
+            {
+                continue;
+            }
+            if (e.Id > maxCall)
+            {
+                break;
+            }
+            (holes ??= []).Add(e.Id);
+        }
+        return holes is null ? [] : [.. holes];
+    }
 
     private sealed class Entry
     {
@@ -338,33 +361,25 @@ public static class RegisterChecker
         public Entry? Next { get; set; }
     }
 
-    private sealed class Bits(int count)
+    private readonly struct CacheKey(int maxCall, int[] holes, long? state) : IEquatable<CacheKey>
     {
-        private readonly ulong[] _words = new ulong[(count + 63) / 64];
-
-        public void Set(int i) => _words[i >> 6] |= 1UL << (i & 63);
-
-        public void Clear(int i) => _words[i >> 6] &= ~(1UL << (i & 63));
-
-        public ulong[] Snapshot() => (ulong[])_words.Clone();
-    }
-
-    private readonly struct CacheKey(ulong[] bits, long? state) : IEquatable<CacheKey>
-    {
-        private readonly ulong[] _bits = bits;
+        private readonly int _maxCall = maxCall;
+        private readonly int[] _holes = holes;
         private readonly long? _state = state;
 
-        public bool Equals(CacheKey other) => _state == other._state && _bits.AsSpan().SequenceEqual(other._bits);
+        public bool Equals(CacheKey other) =>
+            _maxCall == other._maxCall && _state == other._state && _holes.AsSpan().SequenceEqual(other._holes);
 
         public override bool Equals(object? obj) => obj is CacheKey k && Equals(k);
 
         public override int GetHashCode()
         {
             var h = new HashCode();
+            h.Add(_maxCall);
             h.Add(_state);
-            foreach (var w in _bits)
+            foreach (var id in _holes)
             {
-                h.Add(w);
+                h.Add(id);
             }
             return h.ToHashCode();
         }
