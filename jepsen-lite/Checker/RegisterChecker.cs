@@ -21,7 +21,7 @@ public enum Validity
 /// <summary>The verdict for one register.</summary>
 /// <param name="Key">The register.</param>
 /// <param name="Validity">Valid, invalid or unknown.</param>
-/// <param name="Operations">The operations checked (ok and info ones; fail ones and info reads are dropped).</param>
+/// <param name="Operations">The operations checked: ok ones, and info writes / cas whose value someone observed (fail ops, info reads and unobserved info writes cannot matter and are dropped).</param>
 /// <param name="LinearizedPrefix">When invalid: the operations linearized, in order, in the attempt that went furthest.</param>
 /// <param name="FailingOperation">When invalid: the operation that could not be linearized after that prefix.</param>
 /// <param name="Explanation">A human-readable reason (invalid or unknown).</param>
@@ -41,7 +41,7 @@ public sealed record RegisterResult(Validity Validity, IReadOnlyList<KeyResult> 
 /// Linearizability of per-key registers (f read / write / cas, initial value absent = null), checked
 /// P-compositionally (each key alone) with the Wing–Gong / Lowe search: a list of call and return
 /// entries in history order; a call is linearized when the model accepts it, a return whose call is
-/// not yet linearized forces a backtrack, and a cache of (linearized-set bitset, register value)
+/// not yet linearized forces a backtrack, and a cache of (linearized set, register value)
 /// keeps configurations already explored from being explored again.
 /// Ok ops must take effect between their invoke and completion; fail ops are dropped; info ops may
 /// take effect at any point after their invoke, or never (an info read is dropped).
@@ -52,9 +52,16 @@ public static class RegisterChecker
     public static RegisterResult Check(IReadOnlyList<Op> history, TimeSpan deadline) =>
         Check(HistoryFile.Pair(history), deadline);
 
-    /// <summary>Checks paired operations; <paramref name="deadline"/> bounds the whole search (all keys).</summary>
+    /// <summary>
+    /// Checks paired operations; <paramref name="deadline"/> bounds the whole search (all keys, in key
+    /// order: keys left when it passes are unknown). <see cref="Timeout.InfiniteTimeSpan"/>: no limit.
+    /// </summary>
     public static RegisterResult Check(IReadOnlyList<Operation> operations, TimeSpan deadline)
     {
+        if (deadline == Timeout.InfiniteTimeSpan)
+        {
+            deadline = TimeSpan.MaxValue;
+        }
         var clock = Stopwatch.StartNew();
         var keys = new List<KeyResult>();
         foreach (var group in operations.GroupBy(o => o.Key).OrderBy(g => g.Key, StringComparer.Ordinal))
@@ -81,6 +88,8 @@ public static class RegisterChecker
             }
             ops.Add(RegisterOp.From(o));
         }
+        DropUnobservedInfoOps(ops);
+        ops.Sort((a, b) => a.Source.InvokeIndex.CompareTo(b.Source.InvokeIndex)); // ids in call order
         var kept = ops.Select(o => o.Source).ToList();
         if (ops.Count == 0)
         {
@@ -110,13 +119,13 @@ public static class RegisterChecker
             prev = e;
         }
 
-        var linearized = new Bits(ops.Count);
         var cache = new HashSet<CacheKey>();
-        var stack = new Stack<(Entry Call, long? State)>();
+        // The linearization so far, as an immutable list (newest first), so the best one is kept by reference.
+        Frame? stack = null;
         long? state = null;
         var entry = head.Next;
         long steps = 0;
-        List<RegisterOp> bestPrefix = [];
+        Frame? bestPrefix = null;
         long? bestState = null;
         RegisterOp? bestFailing = null;
         var bestDepth = -1;
@@ -132,16 +141,15 @@ public static class RegisterChecker
             {
                 if (entry.Op.Step(state, out var next))
                 {
-                    linearized.Set(entry.Id);
-                    if (cache.Add(new CacheKey(linearized.Snapshot(), next)))
+                    var maxCall = Math.Max(stack?.MaxCall ?? -1, entry.Id);
+                    if (cache.Add(new CacheKey(maxCall, Holes(head, entry, maxCall), next)))
                     {
-                        stack.Push((entry, state));
+                        stack = new Frame(entry, state, stack, (stack?.Depth ?? 0) + 1, maxCall);
                         state = next;
                         Lift(entry);
                         entry = head.Next;
                         continue;
                     }
-                    linearized.Clear(entry.Id);
                 }
                 entry = entry.Next;
                 continue;
@@ -153,20 +161,21 @@ public static class RegisterChecker
                 // the remaining info ops can be taken to have never happened.
                 return new KeyResult(key, Validity.Valid, kept, [], null, null, cache.Count);
             }
-            if (stack.Count > bestDepth)
+            var depth = stack?.Depth ?? 0;
+            if (depth > bestDepth)
             {
-                bestDepth = stack.Count;
-                bestPrefix = [.. stack.Reverse().Select(s => s.Call.Op)];
+                bestDepth = depth;
+                bestPrefix = stack;
                 bestState = state;
                 bestFailing = entry.Op;
             }
-            if (stack.Count == 0)
+            if (stack is null)
             {
                 break;
             }
-            var (call, previous) = stack.Pop();
+            var (call, previous, parent, _, _) = stack;
+            stack = parent;
             state = previous;
-            linearized.Clear(call.Id);
             Unlift(call);
             entry = call.Next;
         }
@@ -175,8 +184,38 @@ public static class RegisterChecker
             return new KeyResult(key, Validity.Valid, kept, [], null, null, cache.Count);
         }
         var failing = bestFailing!;
-        var explanation = Explain(failing, bestState, bestPrefix, ops);
-        return new KeyResult(key, Validity.Invalid, kept, [.. bestPrefix.Select(o => o.Source)], failing.Source, explanation, cache.Count);
+        var prefix = new List<RegisterOp>();
+        for (var f = bestPrefix; f is not null; f = f.Parent)
+        {
+            prefix.Add(f.Call.Op);
+        }
+        prefix.Reverse();
+        var explanation = Explain(failing, bestState, prefix, ops);
+        return new KeyResult(key, Validity.Invalid, kept, [.. prefix.Select(o => o.Source)], failing.Source, explanation, cache.Count);
+    }
+
+    /// <summary>
+    /// Drops info writes (and info cas) whose new value no ok read returns and no cas expects. Such an
+    /// op never needs to be linearized: after it the register holds a value from which only a write can
+    /// follow, and that write succeeds just as well without it. Unique written values make most info
+    /// writes of a faulty run unobserved, and each one left in would double the search.
+    /// </summary>
+    private static void DropUnobservedInfoOps(List<RegisterOp> ops)
+    {
+        var observed = new HashSet<long?>();
+        foreach (var o in ops)
+        {
+            if (o.Kind == RegisterKind.Read || o.Kind == RegisterKind.Cas)
+            {
+                observed.Add(o.Arg);
+            }
+        }
+        ops.RemoveAll(o => o.Source.Type == OpType.Info && o.Kind switch
+        {
+            RegisterKind.Write => !observed.Contains(o.Arg),
+            RegisterKind.Cas => !observed.Contains(o.New),
+            _ => false,
+        });
     }
 
     private static string Explain(RegisterOp failing, long? state, List<RegisterOp> prefix, List<RegisterOp> all)
@@ -188,7 +227,8 @@ public static class RegisterChecker
             RegisterKind.Cas => $"it compared against {Show(failing.Arg)} and succeeded, but the register holds {held} after the longest linearizable prefix ({prefix.Count} ops)",
             _ => $"no order of the operations concurrent with it lets the later ones see its value ({prefix.Count} ops linearized, register holds {held})",
         };
-        var concurrent = all.Where(o => o != failing && !prefix.Contains(o)
+        var done = prefix.ToHashSet();
+        var concurrent = all.Where(o => o != failing && !done.Contains(o)
                 && o.Source.InvokeIndex < failing.Source.CompleteIndex)
             .Select(o => o.Source.Describe()).Take(5).ToList();
         var text = $"{failing.Source.Describe()} cannot be linearized: {why}";
@@ -256,7 +296,7 @@ public static class RegisterChecker
             }
         }
 
-        private static long? Int(JsonNode? n) => n is null ? null : n.GetValue<long>();
+        private static long? Int(JsonNode? n) => n is null ? null : HistoryFile.Int64(n);
 
         /// <summary>Applies the op to <paramref name="state"/>; false when it cannot happen there.</summary>
         public bool Step(long? state, out long? next)
@@ -275,11 +315,39 @@ public static class RegisterChecker
                         next = New;
                         return true;
                     }
-                    // An info cas whose compare fails did nothing; an ok one cannot happen here.
+                    // An ok cas cannot happen here. An info one whose compare fails did nothing, which
+                    // is the same as never linearizing it (allowed for info ops), so no branch for it.
                     next = state;
-                    return Source.Type == OpType.Info;
+                    return false;
             }
         }
+    }
+
+    /// <param name="MaxCall">The greatest id (latest call) linearized so far.</param>
+    private sealed record Frame(Entry Call, long? State, Frame? Parent, int Depth, int MaxCall);
+
+    /// <summary>
+    /// The linearized set, compactly: with M the latest call linearized, every op called after M is not
+    /// linearized and every op called up to M is, except the "holes" — the call entries still in the
+    /// list up to M (pending info ops and a few concurrent ones). (M, holes) names the set exactly, in
+    /// space proportional to the concurrency rather than to the history's length.
+    /// </summary>
+    private static int[] Holes(Entry head, Entry linearizing, int maxCall)
+    {
+        List<int>? holes = null;
+        for (var e = head.Next; e is not null; e = e.Next)
+        {
+            if (!e.IsCall || e == linearizing)
+            {
+                continue;
+            }
+            if (e.Id > maxCall)
+            {
+                break;
+            }
+            (holes ??= []).Add(e.Id);
+        }
+        return holes is null ? [] : [.. holes];
     }
 
     private sealed class Entry
@@ -293,33 +361,25 @@ public static class RegisterChecker
         public Entry? Next { get; set; }
     }
 
-    private sealed class Bits(int count)
+    private readonly struct CacheKey(int maxCall, int[] holes, long? state) : IEquatable<CacheKey>
     {
-        private readonly ulong[] _words = new ulong[(count + 63) / 64];
-
-        public void Set(int i) => _words[i >> 6] |= 1UL << (i & 63);
-
-        public void Clear(int i) => _words[i >> 6] &= ~(1UL << (i & 63));
-
-        public ulong[] Snapshot() => (ulong[])_words.Clone();
-    }
-
-    private readonly struct CacheKey(ulong[] bits, long? state) : IEquatable<CacheKey>
-    {
-        private readonly ulong[] _bits = bits;
+        private readonly int _maxCall = maxCall;
+        private readonly int[] _holes = holes;
         private readonly long? _state = state;
 
-        public bool Equals(CacheKey other) => _state == other._state && _bits.AsSpan().SequenceEqual(other._bits);
+        public bool Equals(CacheKey other) =>
+            _maxCall == other._maxCall && _state == other._state && _holes.AsSpan().SequenceEqual(other._holes);
 
         public override bool Equals(object? obj) => obj is CacheKey k && Equals(k);
 
         public override int GetHashCode()
         {
             var h = new HashCode();
+            h.Add(_maxCall);
             h.Add(_state);
-            foreach (var w in _bits)
+            foreach (var id in _holes)
             {
-                h.Add(w);
+                h.Add(id);
             }
             return h.ToHashCode();
         }

@@ -69,7 +69,7 @@ public static class SetChecker
         var read = new HashSet<long>();
         foreach (var n in final.Value?.AsArray() ?? throw new FormatException($"set read {final.Describe()}: no elements array"))
         {
-            read.Add(n?.GetValue<long>() ?? throw new FormatException($"set read {final.Describe()}: a null element"));
+            read.Add(n is not null ? HistoryFile.Int64(n) : throw new FormatException($"set read {final.Describe()}: a null element"));
         }
 
         var lost = new List<long>();
@@ -91,5 +91,5 @@ public static class SetChecker
     }
 
     private static long Element(Operation add) =>
-        add.InvokeValue is JsonValue v ? v.GetValue<long>() : throw new FormatException($"set add {add.Describe()}: value is not an integer");
+        add.InvokeValue is JsonValue v ? HistoryFile.Int64(v) : throw new FormatException($"set add {add.Describe()}: value is not an integer");
 }

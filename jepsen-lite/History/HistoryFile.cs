@@ -63,6 +63,27 @@ public static class HistoryFile
         return ops;
     }
 
+    /// <summary>
+    /// An integer value, whether the node was parsed from JSON or built in memory from an int, a long
+    /// or another integral type.
+    /// </summary>
+    /// <exception cref="FormatException">The node is not an integer.</exception>
+    public static long Int64(JsonNode node)
+    {
+        if (node is JsonValue v)
+        {
+            if (v.TryGetValue<long>(out var l))
+            {
+                return l;
+            }
+            if (v.GetValueKind() == JsonValueKind.Number && long.TryParse(v.ToJsonString(), System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out l))
+            {
+                return l;
+            }
+        }
+        throw new FormatException($"{node.ToJsonString()} is not an integer");
+    }
+
     /// <summary>Writes <paramref name="ops"/> to <paramref name="path"/>, one line each.</summary>
     public static void Write(string path, IEnumerable<Op> ops)
     {

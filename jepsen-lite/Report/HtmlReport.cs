@@ -46,7 +46,7 @@ public static class HtmlReport
             html.Append(CultureInfo.InvariantCulture, $"<h2>Key {E(k.Key)}: not linearizable</h2>\n");
             html.Append(CultureInfo.InvariantCulture, $"<p class=\"failing\"><b>Could not linearize:</b> {E(k.FailingOperation!.Describe())}</p>\n");
             html.Append(CultureInfo.InvariantCulture, $"<p>{E(k.Explanation ?? "")}</p>\n");
-            Chart(html, k, nemesis);
+            Chart(html, k, [.. ops.Where(o => o.Key == k.Key)], nemesis);
             html.Append(CultureInfo.InvariantCulture, $"<h3>Longest linearizable prefix ({k.LinearizedPrefix.Count} ops)</h3>\n<ol>\n");
             foreach (var o in k.LinearizedPrefix)
             {
@@ -106,19 +106,19 @@ public static class HtmlReport
         html.Append("</body></html>\n");
     }
 
-    private static void Chart(StringBuilder html, KeyResult k, List<Op> nemesis)
+    private static void Chart(StringBuilder html, KeyResult k, List<Operation> keyOps, List<Op> nemesis)
     {
         var failing = k.FailingOperation!;
         // A window around the failure: from the earliest call among the last prefix ops and the failing op, to the failing op's return.
         var tail = k.LinearizedPrefix.Skip(Math.Max(0, k.LinearizedPrefix.Count - WindowOps)).Append(failing).ToList();
         var start = tail.Min(o => o.CallTime);
-        var lastFinite = k.Operations.Where(o => o.ReturnTime != Operation.Infinity).Select(o => o.ReturnTime).DefaultIfEmpty(failing.CallTime).Max();
+        var lastFinite = keyOps.Where(o => o.ReturnTime != Operation.Infinity).Select(o => o.ReturnTime).DefaultIfEmpty(failing.CallTime).Max();
         var end = failing.ReturnTime == Operation.Infinity ? lastFinite : failing.ReturnTime;
         var span = Math.Max(1, end - start);
         start -= span / 10;
         end += span / 10;
         span = end - start;
-        var shown = k.Operations.Where(o => o.CallTime <= end && (o.ReturnTime == Operation.Infinity || o.ReturnTime >= start)).ToList();
+        var shown = keyOps.Where(o => o.CallTime <= end && (o.ReturnTime == Operation.Infinity || o.ReturnTime >= start)).ToList();
         var rows = shown.Select(o => o.Process).Distinct().Order().ToList();
         var height = AxisHeight + (rows.Count * RowHeight) + 10;
         double X(long t) => ChartLeft + (Math.Clamp((double)(t - start) / span, 0, 1) * ChartWidth);

@@ -69,6 +69,44 @@ public sealed class RegisterCheckerTests
     }
 
     [Fact]
+    public void Fail_ops_info_reads_and_unobserved_info_writes_are_not_checked()
+    {
+        var result = RegisterChecker.Check(Hist.Parse("1 invoke write x 1 | 1 ok write x 1 | 2 invoke read x | 2 info read x | 3 invoke write x 2 | 3 fail write x 2 | 4 invoke write x 3 | 4 info write x 3"), _limit);
+        Assert.Equal(["write 1 Ok"], result.Keys[0].Operations.Select(o => $"{o.F} {o.InvokeValue} {o.Type}"));
+
+        // An info write that someone reads is kept.
+        result = RegisterChecker.Check(Hist.Parse("1 invoke write x 1 | 1 ok write x 1 | 4 invoke write x 3 | 4 info write x 3 | 5 invoke read x | 5 ok read x 3"), _limit);
+        Assert.Equal(["write 1 Ok", "write 3 Info", "read  Ok"], result.Keys[0].Operations.Select(o => $"{o.F} {o.InvokeValue} {o.Type}"));
+    }
+
+    [Fact]
+    public void Many_unobserved_info_writes_do_not_blow_up_a_late_violation()
+    {
+        // 40 timed-out writes of values nobody reads, pending through the whole history, then a stale read.
+        var text = new StringBuilder();
+        for (var p = 0; p < 40; p++)
+        {
+            text.Append(System.Globalization.CultureInfo.InvariantCulture, $"{p} invoke write x {100 + p}\n{p} info write x {100 + p}\n");
+        }
+        for (var v = 1; v <= 50; v++)
+        {
+            text.Append(System.Globalization.CultureInfo.InvariantCulture, $"50 invoke write x {v}\n50 ok write x {v}\n51 invoke read x\n51 ok read x {v}\n");
+        }
+        text.Append("51 invoke read x\n51 ok read x 49\n");
+        var result = RegisterChecker.Check(Hist.Parse(text.ToString()), _limit);
+        Assert.Equal(Validity.Invalid, result.Validity);
+        Assert.Equal(100, result.Keys[0].LinearizedPrefix.Count);
+    }
+
+    [Fact]
+    public void An_observed_info_write_still_counts_when_it_is_read_among_unobserved_ones()
+    {
+        var text = "1 invoke write x 1 | 1 ok write x 1 | 2 invoke write x 7 | 2 info write x 7 | 3 invoke write x 8 | 3 info write x 8 | 4 invoke read x | 4 ok read x 7 | 4 invoke read x | 4 ok read x 1";
+        Assert.Equal(Validity.Invalid, RegisterChecker.Check(Hist.Parse(text), _limit).Validity);
+        Assert.Equal(Validity.Valid, RegisterChecker.Check(Hist.Parse(text.Replace("ok read x 1", "ok read x 7")), _limit).Validity);
+    }
+
+    [Fact]
     public void The_longest_prefix_of_a_stale_read_holds_both_writes()
     {
         var result = RegisterChecker.Check(Hist.Parse("1 invoke write x 1 | 1 ok write x 1 | 1 invoke write x 2 | 1 ok write x 2 | 3 invoke read x | 3 ok read x 1"), _limit);
@@ -140,10 +178,19 @@ public sealed class RegisterCheckerTests
     [Fact]
     public void A_small_version_of_the_hard_history_is_decided_invalid()
     {
-        var result = RegisterChecker.Check(Hist.Parse(Hard(8)), _limit);
+        var result = RegisterChecker.Check(Hist.Parse(Hard(8)), Timeout.InfiniteTimeSpan);
         Assert.Equal(Validity.Invalid, result.Validity);
         Assert.Equal(8, result.Keys[0].LinearizedPrefix.Count);
         Assert.Equal("read", result.Keys[0].FailingOperation!.F);
+    }
+
+    [Fact]
+    public void The_cache_keeps_an_exponential_history_decidable()
+    {
+        // 14 concurrent writes: 14! orders, but only 2^14 × 15 (linearized set, value) configurations.
+        var result = RegisterChecker.Check(Hist.Parse(Hard(14)), _limit);
+        Assert.Equal(Validity.Invalid, result.Validity);
+        Assert.InRange(result.Keys[0].Configurations, 1, (1 << 14) * 15);
     }
 
     [Fact]

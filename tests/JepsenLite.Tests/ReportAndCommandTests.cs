@@ -13,6 +13,8 @@ public sealed class ReportAndCommandTests : IDisposable
         1 invoke write x 1
         1 ok write x 1
         2 invoke write x 2
+        5 invoke write x 5
+        5 fail write x 5
         2 ok write x 2
         3 invoke read x
         3 ok read x 1
@@ -54,6 +56,8 @@ public sealed class ReportAndCommandTests : IDisposable
         Assert.Contains("<tr class=\"valid\"><td>y</td>", html);
         Assert.Contains("<tr class=\"invalid\"><td>x</td>", html);
         Assert.DoesNotContain("<script", html);
+        Assert.Contains("fill=\"#bbb\"", html); // the failed write is drawn too, in grey
+        Assert.Contains("p5 write x 5 → fail", html);
     }
 
     [Fact]
@@ -78,7 +82,7 @@ public sealed class ReportAndCommandTests : IDisposable
         Assert.StartsWith("invalid:", line);
         Assert.Contains("key x", line);
         Assert.Contains("p3 read x", line);
-        Assert.Contains("ok 4, fail 0, info 0", line);
+        Assert.Contains("ok 4, fail 1, info 0", line);
         Assert.Single(line.Split('\n'));
         Assert.True(System.IO.File.Exists(report));
     }
