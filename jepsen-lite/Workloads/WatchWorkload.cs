@@ -93,20 +93,20 @@ public sealed class WatchWorkload(LocalCluster cluster, IHistory history, Latenc
     private async Task WatcherAsync(int worker, Random rng, CancellationToken ct)
     {
         var node = worker % cluster.Members.Count;
-        long next = 0;
+        var cursor = new Cursor();
         var fromPast = worker % 8 == 0;
         while (!ct.IsCancellationRequested)
         {
             try
             {
-                if (next == 0 && fromPast)
+                if (cursor.Next == 0 && fromPast)
                 {
                     // A random revision in the past (the store is not compacted during a run).
                     var current = (await new KV.KVClient(cluster.Channel(node)).RangeAsync(new RangeRequest { Key = EtcdOps.Key(Prefix), RangeEnd = EtcdOps.Key(End), CountOnly = true }, deadline: EtcdOps.Deadline(), cancellationToken: ct)).Header.Revision;
-                    next = rng.NextInt64(1, current + 1);
+                    cursor.Next = rng.NextInt64(1, current + 1);
                 }
 
-                next = await WatchOnceAsync(WatchLines.WatcherProcess(worker), node, next, ct);
+                await WatchOnceAsync(WatchLines.WatcherProcess(worker), node, cursor, ct);
             }
             catch (Exception e) when (e is RpcException or IOException or InvalidOperationException && !ct.IsCancellationRequested)
             {
@@ -119,20 +119,26 @@ public sealed class WatchWorkload(LocalCluster cluster, IHistory history, Latenc
         }
     }
 
-    /// <summary>One watch stream from <paramref name="start"/> (0 = now); returns the revision to resume from.</summary>
-    private async Task<long> WatchOnceAsync(int process, int node, long start, CancellationToken ct)
+    /// <summary>Where a watcher resumes: the first revision it has not seen (0 until its first stream is created: "now").</summary>
+    private sealed class Cursor
+    {
+        public long Next { get; set; }
+    }
+
+    /// <summary>One watch stream from the cursor (0 = now), moving the cursor past every revision received, until the stream breaks.</summary>
+    private async Task WatchOnceAsync(int process, int node, Cursor cursor, CancellationToken ct)
     {
         using var call = new Watch.WatchClient(cluster.Channel(node)).Watch(cancellationToken: ct);
+        var start = cursor.Next;
         await call.RequestStream.WriteAsync(new WatchRequest { CreateRequest = new WatchCreateRequest { Key = EtcdOps.Key(Prefix), RangeEnd = EtcdOps.Key(End), StartRevision = start, PrevKv = true } }, ct);
-        var next = start;
         while (await call.ResponseStream.MoveNext(ct))
         {
             var r = call.ResponseStream.Current;
             if (r.Created)
             {
                 // From "now": the first revision it can deliver is the one after the header's.
-                next = start == 0 ? r.Header.Revision + 1 : start;
-                history.Append(process, OpType.Invoke, "watch", Prefix, new JsonObject { ["start"] = next, ["range_end"] = End }, node);
+                cursor.Next = start == 0 ? r.Header.Revision + 1 : start;
+                history.Append(process, OpType.Invoke, "watch", Prefix, new JsonObject { ["start"] = cursor.Next, ["range_end"] = End }, node);
             }
 
             if (r.Canceled)
@@ -146,10 +152,8 @@ public sealed class WatchWorkload(LocalCluster cluster, IHistory history, Latenc
             }
 
             history.Append(process, OpType.Ok, "events", Prefix, WatchLines.Events(r.Events), node);
-            next = r.Events[^1].Kv.ModRevision + 1;
+            cursor.Next = r.Events[^1].Kv.ModRevision + 1;
         }
-
-        return next;
     }
 
     public async Task FinalAsync(int process, CancellationToken ct)
