@@ -215,7 +215,7 @@ internal sealed partial class ResourceHandler(ApiRegistry registry, Tables table
         };
 
         // A patch that names a resourceVersion is a precondition, as with an update.
-        var precondition = patch?["metadata"]?["resourceVersion"]?.GetValue<string>();
+        var precondition = (patch as JsonObject)?["metadata"]?["resourceVersion"]?.GetValue<string>();
         var result = await store.WriteAsync(info.Namespace, name, change, media is "application/merge-patch+json" or "application/strategic-merge-patch+json" ? precondition : null, info.Subresource, dryRun, ctx.RequestAborted);
         await WriteObjectAsync(ctx, store.Kind, 200, result);
     }

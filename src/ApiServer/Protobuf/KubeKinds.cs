@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using KvCluster.ApiServer.Protobuf.Wire.AppsV1;
+using KvCluster.ApiServer.Protobuf.Wire.AutoscalingV1;
 using KvCluster.ApiServer.Protobuf.Wire.BatchV1;
 using KvCluster.ApiServer.Protobuf.Wire.CoreV1;
 using KvCluster.ApiServer.Protobuf.Wire.MetaV1;
@@ -23,6 +24,7 @@ internal static class KubeKinds
         [("v1", "ResourceQuota")] = ResourceQuota.Parser,
         [("v1", "Pod")] = Pod.Parser,
         [("apps/v1", "Deployment")] = Deployment.Parser,
+        [("autoscaling/v1", "HorizontalPodAutoscaler")] = HorizontalPodAutoscaler.Parser,
         [("batch/v1", "Job")] = Job.Parser,
         [("batch/v1", "CronJob")] = CronJob.Parser,
         [("rbac.authorization.k8s.io/v1", "Role")] = Role.Parser,

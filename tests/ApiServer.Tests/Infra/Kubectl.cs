@@ -16,10 +16,13 @@ public sealed class Kubectl(ApiServerProcess server) : IDisposable
         Processes.RunAsync("/usr/bin/kubectl", ["--kubeconfig", server.Kubeconfig, "--cache-dir", _cacheDir, .. args], stdin, timeout ?? TimeSpan.FromSeconds(30));
 
     /// <summary>Runs kubectl and fails the test, with kubectl's output, unless it exits 0.</summary>
-    public async Task<string> OkAsync(string args, string? stdin = null)
+    public Task<string> OkAsync(string args, string? stdin = null) => OkAsync(Processes.Split(args), stdin);
+
+    /// <summary>As <see cref="OkAsync(string, string?)"/>, with the arguments as they are (JSON in an argument stays whole).</summary>
+    public async Task<string> OkAsync(IReadOnlyList<string> args, string? stdin = null)
     {
         var r = await RunAsync(args, stdin);
-        Assert.True(r.ExitCode == 0, $"kubectl {args}\n{r}\nserver output:\n{Tail(server.Output)}");
+        Assert.True(r.ExitCode == 0, $"kubectl {string.Join(' ', args)}\n{r}\nserver output:\n{Tail(server.Output)}");
         return r.Stdout;
     }
 

@@ -190,6 +190,56 @@ public abstract class KubectlTests(ApiServerFixture fixture) : IDisposable
         Assert.DoesNotContain("note", await _k.OkAsync($"-n {ns} get pod p -o jsonpath={{.metadata.annotations}}"));
     }
 
+    /// <summary>kubectl's other write commands, each checked by what it stored: the three patch types, expose, set env, autoscale (a protobuf HPA), rollout pause/resume, replace.</summary>
+    [Fact]
+    public async Task Patch_types_expose_set_env_autoscale_pause_resume_and_replace()
+    {
+        var ns = await NewNamespaceAsync();
+        await _k.OkAsync($"-n {ns} create deployment web --image=nginx:1.25 --replicas=2");
+        JsonElement Deploy(string json) => JsonDocument.Parse(json).RootElement;
+        async Task<JsonElement> GetAsync(string what) => Deploy(await _k.OkAsync($"-n {ns} get {what} -o json"));
+
+        await _k.OkAsync(["-n", ns, "patch", "deployment", "web", "--type", "json", "-p", """[{"op":"replace","path":"/spec/replicas","value":3},{"op":"add","path":"/metadata/labels/tier","value":"front"}]"""]);
+        await _k.OkAsync(["-n", ns, "patch", "deployment", "web", "--type", "merge", "-p", """{"metadata":{"labels":{"app":null,"stage":"two"}}}"""]);
+        await _k.OkAsync(["-n", ns, "patch", "deployment", "web", "-p", """{"spec":{"template":{"spec":{"containers":[{"name":"nginx","image":"nginx:1.26"}]}}}}"""]);
+        var patched = await GetAsync("deploy web");
+        Assert.Equal(3, patched.GetProperty("spec").GetProperty("replicas").GetInt32());
+        var labels = patched.GetProperty("metadata").GetProperty("labels");
+        Assert.Equal("front", labels.GetProperty("tier").GetString());
+        Assert.Equal("two", labels.GetProperty("stage").GetString());
+        Assert.False(labels.TryGetProperty("app", out _), "merge patch null did not remove the label");
+        Assert.Equal("nginx:1.26", patched.GetProperty("spec").GetProperty("template").GetProperty("spec").GetProperty("containers")[0].GetProperty("image").GetString());
+        var failed = await _k.RunAsync(["-n", ns, "patch", "deployment", "web", "--type", "json", "-p", """[{"op":"test","path":"/spec/replicas","value":9}]"""]);
+        Assert.NotEqual(0, failed.ExitCode);
+        Assert.Equal(3, (await GetAsync("deploy web")).GetProperty("spec").GetProperty("replicas").GetInt32());
+
+        Assert.Contains("service/web exposed", await _k.OkAsync($"-n {ns} expose deployment web --port=80 --target-port=8080"));
+        var svc = await GetAsync("svc web");
+        Assert.Equal("web", svc.GetProperty("spec").GetProperty("selector").GetProperty("app").GetString());
+        Assert.Equal(8080, svc.GetProperty("spec").GetProperty("ports")[0].GetProperty("targetPort").GetInt32());
+
+        await _k.OkAsync($"-n {ns} set env deployment/web FOO=bar");
+        var env = (await GetAsync("deploy web")).GetProperty("spec").GetProperty("template").GetProperty("spec").GetProperty("containers")[0].GetProperty("env");
+        Assert.Equal("FOO", env[0].GetProperty("name").GetString());
+        Assert.Equal("bar", env[0].GetProperty("value").GetString());
+
+        Assert.Contains("horizontalpodautoscaler.autoscaling/web autoscaled", await _k.OkAsync($"-n {ns} autoscale deployment web --min=2 --max=5 --cpu-percent=70"));
+        var hpa = (await GetAsync("hpa web")).GetProperty("spec");
+        Assert.Equal(5, hpa.GetProperty("maxReplicas").GetInt32());
+        Assert.Equal(2, hpa.GetProperty("minReplicas").GetInt32());
+        Assert.Equal("Deployment", hpa.GetProperty("scaleTargetRef").GetProperty("kind").GetString());
+        Assert.Equal(70, hpa.GetProperty("metrics")[0].GetProperty("resource").GetProperty("target").GetProperty("averageUtilization").GetInt32());
+
+        await _k.OkAsync($"-n {ns} rollout pause deployment/web");
+        Assert.True((await GetAsync("deploy web")).GetProperty("spec").GetProperty("paused").GetBoolean());
+        await _k.OkAsync($"-n {ns} rollout resume deployment/web");
+        Assert.False((await GetAsync("deploy web")).GetProperty("spec").TryGetProperty("paused", out var paused) && paused.GetBoolean());
+
+        var yaml = (await _k.OkAsync($"-n {ns} get deploy web -o yaml")).Replace("replicas: 3", "replicas: 1", StringComparison.Ordinal);
+        Assert.Contains("deployment.apps/web replaced", await _k.OkAsync("replace -f -", yaml));
+        Assert.Equal(1, (await GetAsync("deploy web")).GetProperty("spec").GetProperty("replicas").GetInt32());
+    }
+
     /// <summary>apply (its second run), set image, rollout restart and edit all send strategic merge patches.</summary>
     [Fact]
     public async Task Apply_twice_set_image_rollout_restart_and_edit()
