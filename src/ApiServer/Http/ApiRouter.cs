@@ -30,8 +30,8 @@ internal sealed class ApiRouter
     {
         _registry = registry;
         _resources = new ResourceHandler(registry, new Tables(time));
-        _discovery = new Discovery(registry.Kinds);
-        _openApi = new OpenApi(registry.Kinds);
+        _discovery = new Discovery(() => registry.Kinds);
+        _openApi = new OpenApi(() => registry.Kinds);
         _token = token;
         _ready = ready;
         _log = log;

@@ -8,13 +8,16 @@ namespace KvCluster.ApiServer.Http;
 /// Content-Type application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList) and legacy
 /// (/api, /apis, /api/v1, /apis/&lt;group&gt;, /apis/&lt;group&gt;/&lt;version&gt;).
 /// </summary>
-internal sealed class Discovery(IReadOnlyList<ResourceKind> kinds)
+internal sealed class Discovery(Func<IReadOnlyList<ResourceKind>> served)
 {
+    /// <summary>The kinds served now (CustomResourceDefinitions add and remove some).</summary>
+    private IReadOnlyList<ResourceKind> Kinds => served();
+
     public const string AggregatedContentType = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
 
     /// <summary>Groups in the order they are listed, each with its versions, preferred first.</summary>
     private IEnumerable<(string Group, List<string> Versions)> Groups() =>
-        kinds.Where(k => k.Group.Length > 0)
+        Kinds.Where(k => k.Group.Length > 0)
             .GroupBy(k => k.Group)
             .Select(g => (g.Key, g.Select(k => k.Version).Distinct().ToList()));
 
@@ -46,7 +49,7 @@ internal sealed class Discovery(IReadOnlyList<ResourceKind> kinds)
         foreach (var v in versions)
         {
             var resources = new JsonArray();
-            foreach (var k in kinds.Where(k => k.Group == group && k.Version == v))
+            foreach (var k in Kinds.Where(k => k.Group == group && k.Version == v))
             {
                 var r = new JsonObject
                 {
@@ -142,7 +145,7 @@ internal sealed class Discovery(IReadOnlyList<ResourceKind> kinds)
     /// <summary>The legacy APIResourceList of one group-version, or null when none is served.</summary>
     public JsonObject? ResourceList(string group, string version)
     {
-        var served = kinds.Where(k => k.Group == group && k.Version == version).ToList();
+        var served = Kinds.Where(k => k.Group == group && k.Version == version).ToList();
         if (served.Count == 0)
         {
             return null;

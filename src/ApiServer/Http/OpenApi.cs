@@ -9,14 +9,17 @@ namespace KvCluster.ApiServer.Http;
 /// (kubectl looks for fieldValidation there to know that the server validates fields itself).
 /// Schemas of the kinds' fields come with the apply/patch issue.
 /// </summary>
-internal sealed class OpenApi(IReadOnlyList<ResourceKind> kinds)
+internal sealed class OpenApi(Func<IReadOnlyList<ResourceKind>> served)
 {
+    /// <summary>The kinds served now (CustomResourceDefinitions add and remove some).</summary>
+    private IReadOnlyList<ResourceKind> Kinds => served();
+
     private static readonly string[] Parameters = ["dryRun", "fieldManager", "fieldValidation", "pretty"];
 
     public JsonObject Root()
     {
         var paths = new JsonObject();
-        foreach (var gv in kinds.Select(k => k.PathPrefix).Distinct())
+        foreach (var gv in Kinds.Select(k => k.PathPrefix).Distinct())
         {
             var rel = gv.TrimStart('/');
             paths[rel] = new JsonObject { ["serverRelativeURL"] = $"/openapi/v3/{rel}?hash={Hash(rel)}" };
@@ -28,7 +31,7 @@ internal sealed class OpenApi(IReadOnlyList<ResourceKind> kinds)
     /// <summary>The document of "api/v1" or "apis/apps/v1", or null when no such group-version is served.</summary>
     public JsonObject? Document(string groupVersionPath)
     {
-        var served = kinds.Where(k => k.PathPrefix.TrimStart('/') == groupVersionPath).ToList();
+        var served = Kinds.Where(k => k.PathPrefix.TrimStart('/') == groupVersionPath).ToList();
         if (served.Count == 0)
         {
             return null;

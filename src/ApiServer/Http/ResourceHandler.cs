@@ -16,7 +16,7 @@ internal sealed partial class ResourceHandler(ApiRegistry registry, Tables table
 {
     public async Task HandleAsync(HttpContext ctx, RequestInfo info)
     {
-        var store = registry.Find(info.Group, info.Version, info.Resource)
+        var store = await registry.FindAsync(info.Group, info.Version, info.Resource, ctx.RequestAborted)
             ?? throw new ApiException(404, "NotFound", "the server could not find the requested resource");
         var kind = store.Kind;
         if (info.Namespace is not null && !kind.Namespaced)

@@ -35,7 +35,7 @@ internal sealed class Tables(TimeProvider time)
 
     public JsonObject Build(ResourceKind kind, IEnumerable<JsonObject> objects, string version, string? includeObject, JsonObject listMeta, bool headers = true)
     {
-        var columns = KindPrinters.For(kind.Group, kind.Kind);
+        var columns = kind.Columns ?? KindPrinters.For(kind.Group, kind.Kind);
         var now = time.GetUtcNow();
         var defs = new JsonArray();
         if (headers)

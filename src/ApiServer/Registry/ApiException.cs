@@ -105,6 +105,9 @@ public sealed class ApiException(int code, string reason, string message) : Exce
 /// <summary>One field error of a 422 Invalid (Kubernetes' field.Error): "spec.containers: Required value".</summary>
 public sealed record FieldError(string Field, string Reason, string Detail, string? BadValue = null)
 {
+    /// <summary>The bad value is printed as it is (a number, a boolean, a count), not quoted as a string.</summary>
+    public bool RawValue { get; init; }
+
     public static FieldError Required(string field, string detail = "") => new(field, "FieldValueRequired", detail);
 
     public static FieldError InvalidValue(string field, string value, string detail) => new(field, "FieldValueInvalid", detail, value);
@@ -115,10 +118,14 @@ public sealed record FieldError(string Field, string Reason, string Detail, stri
     public string Message => Reason switch
     {
         "FieldValueRequired" => Detail.Length == 0 ? "Required value" : "Required value: " + Detail,
-        "FieldValueNotSupported" => $"Unsupported value: \"{BadValue}\": {Detail}",
-        "FieldValueDuplicate" => $"Duplicate value: \"{BadValue}\"",
-        _ => $"Invalid value: \"{BadValue}\": {Detail}",
+        "FieldValueNotSupported" => $"Unsupported value: {Shown}: {Detail}",
+        "FieldValueDuplicate" => $"Duplicate value: {Shown}",
+        "FieldValueTooLong" => "Too long: " + Detail,
+        "FieldValueTooMany" => $"Too many: {BadValue}: {Detail}",
+        _ => $"Invalid value: {Shown}: {Detail}",
     };
+
+    private string Shown => RawValue ? BadValue ?? "null" : $"\"{BadValue}\"";
 
     public override string ToString() => $"{Field}: {Message}";
 }

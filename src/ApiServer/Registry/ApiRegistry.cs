@@ -10,8 +10,13 @@ namespace KvCluster.ApiServer.Registry;
 /// </summary>
 public sealed class ApiRegistry : INamespaces, IAsyncDisposable
 {
+    private readonly Lock _lock = new();
     private readonly Dictionary<(string Group, string Version, string Plural), ResourceStore> _stores = [];
     private readonly Dictionary<string, WatchCache> _caches = [];
+    private readonly TimeProvider _time;
+    private readonly int _watchWindow;
+    private volatile IReadOnlyList<ResourceKind> _kinds = [];
+    private volatile bool _started;
     private readonly IObjectStore _store;
     private readonly ILogger _log;
 
@@ -21,6 +26,8 @@ public sealed class ApiRegistry : INamespaces, IAsyncDisposable
     {
         _store = store;
         _log = log;
+        _time = time;
+        _watchWindow = watchWindow;
         _services = services ?? new ServiceAllocator(store, System.Net.IPNetwork.Parse("10.96.0.0/12"), 30000, 32767);
         foreach (var kind in kinds)
         {
@@ -36,28 +43,116 @@ public sealed class ApiRegistry : INamespaces, IAsyncDisposable
             };
         }
 
-        Kinds = [.. _stores.Values.Select(s => s.Kind)];
+        _kinds = [.. _stores.Values.Select(s => s.Kind)];
+        CustomResources = new Crd.CustomResourceDefinitions(this, log);
     }
 
-    public IReadOnlyList<ResourceKind> Kinds { get; }
+    /// <summary>Every kind served now: the built-in ones, then those of established CustomResourceDefinitions.</summary>
+    public IReadOnlyList<ResourceKind> Kinds => _kinds;
 
-    public ResourceStore? Find(string group, string version, string plural) =>
-        _stores.GetValueOrDefault((group, version, plural));
+    /// <summary>Serves the kinds CustomResourceDefinitions declare, as they come and go.</summary>
+    public Crd.CustomResourceDefinitions CustomResources { get; }
+
+    public ResourceStore? Find(string group, string version, string plural)
+    {
+        lock (_lock)
+        {
+            return _stores.GetValueOrDefault((group, version, plural));
+        }
+    }
+
+    /// <summary>A kind not served: the CustomResourceDefinitions are brought up to date first (one just created is served at once).</summary>
+    public async Task<ResourceStore?> FindAsync(string group, string version, string plural, CancellationToken ct) =>
+        Find(group, version, plural) ?? (await CustomResources.CatchUpAsync(ct) ? Find(group, version, plural) : null);
 
     public ResourceStore Namespaces => _stores[("", "v1", "namespaces")];
+
+    /// <summary>Serves <paramref name="kinds"/> (replacing rows of the same group, version and plural), each with its strategy; their watch caches start filled.</summary>
+    internal async Task ServeAsync(IReadOnlyList<(ResourceKind Kind, IKindStrategy Strategy)> kinds, CancellationToken ct)
+    {
+        var starting = new List<WatchCache>();
+        lock (_lock)
+        {
+            foreach (var (kind, strategy) in kinds)
+            {
+                if (!_caches.TryGetValue(kind.StoragePrefix, out var cache))
+                {
+                    _caches[kind.StoragePrefix] = cache = new WatchCache(_store, kind.StoragePrefix, _watchWindow, _log);
+                    starting.Add(cache);
+                }
+
+                _stores[(kind.Group, kind.Version, kind.Plural)] = new ResourceStore(kind, _store, cache, strategy, this, _time);
+            }
+
+            _kinds = [.. _stores.Values.Select(s => s.Kind)];
+        }
+
+        if (_started)
+        {
+            foreach (var cache in starting)
+            {
+                cache.Start();
+            }
+        }
+
+        foreach (var cache in starting)
+        {
+            await cache.WaitReadyAsync(ct);
+        }
+    }
+
+    /// <summary>Stops serving the kinds stored under <paramref name="storagePrefix"/> (a CRD's every version) and stops their watch cache.</summary>
+    internal async Task StopServingAsync(string storagePrefix)
+    {
+        WatchCache? cache;
+        lock (_lock)
+        {
+            foreach (var key in _stores.Where(s => s.Value.Kind.StoragePrefix == storagePrefix).Select(s => s.Key).ToList())
+            {
+                _stores.Remove(key);
+            }
+
+            _caches.Remove(storagePrefix, out cache);
+            _kinds = [.. _stores.Values.Select(s => s.Kind)];
+        }
+
+        if (cache is not null)
+        {
+            await cache.DisposeAsync();
+        }
+    }
+
+    private List<ResourceStore> Stores()
+    {
+        lock (_lock)
+        {
+            return [.. _stores.Values];
+        }
+    }
+
+    private List<WatchCache> Caches()
+    {
+        lock (_lock)
+        {
+            return [.. _caches.Values];
+        }
+    }
 
     /// <summary>Starts the watch caches and creates the namespaces every cluster has, and the "kubernetes" Service (to <paramref name="apiPort"/>).</summary>
     public async Task StartAsync(int apiPort, CancellationToken ct)
     {
-        foreach (var cache in _caches.Values)
+        _started = true;
+        foreach (var cache in Caches())
         {
             cache.Start();
         }
 
-        foreach (var cache in _caches.Values)
+        foreach (var cache in Caches())
         {
             await cache.WaitReadyAsync(ct);
         }
+
+        await CustomResources.StartAsync(ct);
 
         foreach (var name in new[] { "default", "kube-system", "kube-public", "kube-node-lease" })
         {
@@ -94,7 +189,7 @@ public sealed class ApiRegistry : INamespaces, IAsyncDisposable
     /// <summary>Sends bookmarks on every cache (called periodically).</summary>
     public void SendBookmarks()
     {
-        foreach (var cache in _caches.Values)
+        foreach (var cache in Caches())
         {
             cache.SendBookmarks();
         }
@@ -104,7 +199,7 @@ public sealed class ApiRegistry : INamespaces, IAsyncDisposable
     {
         // As Kubernetes' NamespaceLifecycle admission: the cache first, the store only for a namespace the cache has not seen yet.
         var key = Namespaces.Kind.Key(null, ns);
-        var obj = _caches[Namespaces.Kind.StoragePrefix].TryGet(key);
+        var obj = Namespaces.Cache.TryGet(key);
         if (obj is null)
         {
             var stored = await _store.GetAsync(key, ct) ?? throw ApiException.NotFound(Namespaces.Kind, ns);
@@ -134,7 +229,7 @@ public sealed class ApiRegistry : INamespaces, IAsyncDisposable
             return terminating;
         }
 
-        foreach (var store in _stores.Values.Where(s => s.Kind.Namespaced).DistinctBy(s => s.Kind.StoragePrefix))
+        foreach (var store in Stores().Where(s => s.Kind.Namespaced).DistinctBy(s => s.Kind.StoragePrefix))
         {
             await store.DeleteCollectionAsync(name, new ListOptions(), DeleteOptions.Default with { GracePeriodSeconds = 0 }, ct);
         }
@@ -154,7 +249,8 @@ public sealed class ApiRegistry : INamespaces, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var cache in _caches.Values)
+        await CustomResources.DisposeAsync();
+        foreach (var cache in Caches())
         {
             await cache.DisposeAsync();
         }

@@ -53,6 +53,9 @@ public static class BuiltinKinds
         Row("storage.k8s.io", "v1", "StorageClass", "storageclasses", false, ["sc"]),
         Row("coordination.k8s.io", "v1", "Lease", "leases", true, []),
         Spec("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", true, ["pdb"], Status),
+
+        // apiextensions.k8s.io/v1: the kinds they declare are served as they are created (Registry/Crd).
+        Row("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", false, ["crd", "crds"]) with { Subresources = Status, Categories = ["api-extensions"] },
     ];
 
     private static ResourceKind Core(string kind, string plural, bool namespaced, string[] shortNames) =>

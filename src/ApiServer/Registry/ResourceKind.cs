@@ -28,6 +28,9 @@ public sealed record ResourceKind(string Group, string Version, string Kind, str
     /// <summary>The store's prefix for this kind: /registry/&lt;plural&gt;/ (core and built-in groups), as kube-apiserver keys them.</summary>
     public string StorageResource { get; init; } = Plural;
 
+    /// <summary>The Table columns of a custom kind (its CRD's additionalPrinterColumns); null: the built-in printers.</summary>
+    public IReadOnlyList<Printing.Column>? Columns { get; init; }
+
     public static readonly IReadOnlyList<string> AllVerbs = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
 
     public string GroupVersion => Group.Length == 0 ? Version : $"{Group}/{Version}";

@@ -28,6 +28,9 @@ public sealed partial class ResourceStore
 
     public ResourceKind Kind { get; }
 
+    /// <summary>The watch cache this kind is served from (shared by the kinds of one storage prefix).</summary>
+    internal WatchCache Cache => _cache;
+
     /// <summary>How the kind converts to the version it is stored in, or null when it is stored as served.</summary>
     public IVersionConversion? Conversion { get; init; }
 

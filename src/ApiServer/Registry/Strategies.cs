@@ -15,6 +15,7 @@ public static class Strategies
         ("apps", "Deployment" or "ReplicaSet" or "StatefulSet" or "DaemonSet") => new WorkloadStrategy(kind.Kind),
         ("batch", "Job") => new JobStrategy(),
         ("batch", "CronJob") => new CronJobStrategy(),
+        ("apiextensions.k8s.io", "CustomResourceDefinition") => new Crd.CrdStrategy(),
         _ => DefaultStrategy.Instance,
     };
 }

@@ -190,6 +190,85 @@ public abstract class KubectlTests(ApiServerFixture fixture) : IDisposable
         Assert.DoesNotContain("note", await _k.OkAsync($"-n {ns} get pod p -o jsonpath={{.metadata.annotations}}"));
     }
 
+    private static string WidgetCrd(string group) => $$$"""
+        apiVersion: apiextensions.k8s.io/v1
+        kind: CustomResourceDefinition
+        metadata:
+          name: widgets.{{{group}}}
+        spec:
+          group: {{{group}}}
+          scope: Namespaced
+          names: {plural: widgets, singular: widget, kind: Widget, shortNames: [wd]}
+          versions:
+          - name: v1
+            served: true
+            storage: true
+            subresources: {status: {}}
+            additionalPrinterColumns:
+            - {name: Replicas, type: integer, jsonPath: .spec.replicas}
+            - {name: Color, type: string, jsonPath: .spec.color}
+            schema:
+              openAPIV3Schema:
+                type: object
+                properties:
+                  spec:
+                    type: object
+                    required: [color]
+                    properties:
+                      replicas: {type: integer, minimum: 1, maximum: 10}
+                      color: {type: string, enum: [red, blue]}
+                      labels: {type: object, additionalProperties: {type: string}}
+                      free: {type: object, x-kubernetes-preserve-unknown-fields: true}
+                  status:
+                    type: object
+                    properties:
+                      ready: {type: boolean}
+        """;
+
+    /// <summary>A CRD end to end: served at once (discovery, CRUD, Table columns, short name), its schema prunes and validates, status subresource, deleting it deletes its objects.</summary>
+    [Fact]
+    public async Task Custom_resource_definition_lifecycle()
+    {
+        var ns = await NewNamespaceAsync();
+        var group = Names.Unique("g") + ".example.com";
+        Assert.Contains($"customresourcedefinition.apiextensions.k8s.io/widgets.{group} created", await _k.OkAsync("apply -f -", WidgetCrd(group)));
+        await _k.OkAsync($"wait --for condition=established --timeout=30s crd/widgets.{group}");
+        Assert.Matches($@"(?m)^widgets\s+wd\s+{System.Text.RegularExpressions.Regex.Escape(group)}/v1\s+true\s+Widget\s*$", await _k.OkAsync("api-resources"));
+
+        string Widget(string name, string spec) => $"apiVersion: {group}/v1\nkind: Widget\nmetadata:\n  name: {name}\n  namespace: {ns}\nspec: {spec}\n";
+        Assert.Contains("widget." + group + "/w1 created", await _k.OkAsync("apply -f -", Widget("w1", "{replicas: 3, color: red, extra: dropped, labels: {a: b}, free: {any: [1, 2]}}")));
+        var stored = JsonDocument.Parse(await _k.OkAsync($"-n {ns} get wd w1 -o json")).RootElement.GetProperty("spec");
+        Assert.False(stored.TryGetProperty("extra", out _), "a field the schema does not declare was kept");
+        Assert.Equal("b", stored.GetProperty("labels").GetProperty("a").GetString());
+        Assert.Equal(2, stored.GetProperty("free").GetProperty("any").GetArrayLength());
+        Assert.Matches(@"(?m)^NAME\s+REPLICAS\s+COLOR\s*$", await _k.OkAsync($"-n {ns} get widgets"));
+        Assert.Matches(@"(?m)^w1\s+3\s+red\s*$", await _k.OkAsync($"-n {ns} get widgets"));
+
+        var invalid = await _k.RunAsync("apply -f -", Widget("w2", "{replicas: 20, color: green}"));
+        Assert.NotEqual(0, invalid.ExitCode);
+        Assert.Contains("spec.replicas", invalid.Stderr);
+        Assert.Contains("spec.color: Unsupported value: \"green\"", invalid.Stderr);
+        var missing = await _k.RunAsync("apply -f -", Widget("w3", "{replicas: 2}"));
+        Assert.Contains("spec.color: Required value", missing.Stderr);
+
+        Assert.Contains("configured", await _k.OkAsync("apply -f -", Widget("w1", "{replicas: 4, color: blue}")));
+        var applied = JsonDocument.Parse(await _k.OkAsync($"-n {ns} get wd w1 -o json")).RootElement;
+        Assert.Equal(4, applied.GetProperty("spec").GetProperty("replicas").GetInt32());
+        Assert.Equal("blue", applied.GetProperty("spec").GetProperty("color").GetString());
+
+        await _k.OkAsync(["-n", ns, "patch", "wd", "w1", "--subresource=status", "--type=merge", "-p", """{"status":{"ready":true}}"""]);
+        await _k.OkAsync(["-n", ns, "patch", "wd", "w1", "--type=merge", "-p", """{"status":{"ready":false},"spec":{"replicas":5}}"""]);
+        var patched = JsonDocument.Parse(await _k.OkAsync($"-n {ns} get wd w1 -o json")).RootElement;
+        Assert.True(patched.GetProperty("status").GetProperty("ready").GetBoolean(), "the main resource changed status");
+        Assert.Equal(5, patched.GetProperty("spec").GetProperty("replicas").GetInt32());
+
+        Assert.Contains("deleted", await _k.OkAsync($"delete crd widgets.{group} --timeout=60s"));
+        Assert.NotEqual(0, (await _k.RunAsync($"-n {ns} get wd w1")).ExitCode);
+        await _k.OkAsync("apply -f -", WidgetCrd(group));
+        await _k.OkAsync($"wait --for condition=established --timeout=30s crd/widgets.{group}");
+        Assert.DoesNotContain("w1", await _k.OkAsync($"-n {ns} get widgets -o name"));
+    }
+
     /// <summary>kubectl's other write commands, each checked by what it stored: the three patch types, expose, set env, autoscale (a protobuf HPA), rollout pause/resume, replace.</summary>
     [Fact]
     public async Task Patch_types_expose_set_env_autoscale_pause_resume_and_replace()
