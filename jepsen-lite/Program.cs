@@ -13,7 +13,7 @@ var target = new Option<string>("--target") { Description = "kvcluster or etcd",
 var nodes = new Option<int>("--nodes") { Description = "members (3 or 5)", DefaultValueFactory = _ => 3 };
 var time = new Option<string>("--time") { Description = "how long clients run, e.g. 60s or 5m", DefaultValueFactory = _ => "60s" };
 var workload = new Option<string>("--workload") { Description = "register, set, watch or lease", DefaultValueFactory = _ => "register" };
-var nemesis = new Option<string>("--nemesis") { Description = "comma-separated faults: kill, pause, partition, proxy-delay; none for no faults", DefaultValueFactory = _ => "kill,pause,partition" };
+var nemesis = new Option<string>("--nemesis") { Description = "comma-separated faults: kill, pause, partition, proxy-delay, proxy-drop; none for no faults", DefaultValueFactory = _ => "kill,pause,partition" };
 var concurrency = new Option<int>("--concurrency") { Description = "client workers", DefaultValueFactory = _ => 10 };
 var seed = new Option<int?>("--seed") { Description = "random seed (faults, keys, values); default: from the clock" };
 var outDir = new Option<string?>("--out") { Description = "run directory (history.jsonl, members/*.log, report.html); default jepsen-lite/runs/<time>-<target>-<workload>" };

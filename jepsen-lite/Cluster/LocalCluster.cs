@@ -131,6 +131,15 @@ public sealed class LocalCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>Loses <paramref name="percent"/> % of the chunks on every peer link, as TCP sees loss (a stall, then the bytes); 0 for none.</summary>
+    public void Drop(int percent)
+    {
+        foreach (var p in _proxies)
+        {
+            p.Drop(percent);
+        }
+    }
+
     public void Heal()
     {
         Partition = null;
@@ -138,6 +147,7 @@ public sealed class LocalCluster : IAsyncDisposable
         {
             p.Heal();
             p.Delay(TimeSpan.Zero);
+            p.Drop(0);
         }
     }
 

@@ -21,6 +21,7 @@ public sealed class PeerProxy : IAsyncDisposable
     private readonly Task _accepting;
     private volatile Func<int, bool> _cut = _ => false;
     private long _delayTicks;
+    private int _dropPercent;
     private TaskCompletionSource _healed = NewGate();
 
     /// <param name="member">The member behind this proxy.</param>
@@ -48,6 +49,12 @@ public sealed class PeerProxy : IAsyncDisposable
 
     /// <summary>Every chunk moved through this proxy waits <paramref name="delay"/> (±50 %) first; zero for none. Order is kept.</summary>
     public void Delay(TimeSpan delay) => Interlocked.Exchange(ref _delayTicks, delay.Ticks);
+
+    /// <summary>
+    /// Packet loss as TCP sees it: each chunk is, with probability <paramref name="percent"/> %, held
+    /// for a retransmission timeout (200–1000 ms) before it moves on; bytes are never lost or reordered.
+    /// </summary>
+    public void Drop(int percent) => Interlocked.Exchange(ref _dropPercent, Math.Clamp(percent, 0, 100));
 
     public void Heal()
     {
@@ -119,6 +126,11 @@ public sealed class PeerProxy : IAsyncDisposable
                 if (Interlocked.Read(ref _delayTicks) is var delay and > 0)
                 {
                     await Task.Delay(TimeSpan.FromTicks(delay / 2 + Random.Shared.NextInt64(delay)), _stop.Token);
+                }
+
+                if (Volatile.Read(ref _dropPercent) is var drop and > 0 && Random.Shared.Next(100) < drop)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(200, 1000)), _stop.Token);
                 }
 
                 await to.WriteAsync(buffer.AsMemory(0, n), _stop.Token);

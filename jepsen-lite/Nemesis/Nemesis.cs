@@ -13,10 +13,11 @@ namespace KvCluster.JepsenLite.Nemesis;
 ///   partition  the peer links go silent: random halves, one member isolated, the leader isolated,
 ///              a bridge (two halves that both see one member), or (5+ members) a majorities ring
 ///   proxy-delay every peer link slowed by 20–400 ms (±50 %) per chunk of bytes, in order
+///   proxy-drop  5–40 % of the chunks on every peer link stall for 200–1000 ms (packet loss as TCP sees it)
 /// </summary>
 public sealed class FaultInjector(LocalCluster cluster, IReadOnlySet<string> kinds, Random rng, IHistory history, Action<string> progress)
 {
-    public static readonly string[] Kinds = ["kill", "pause", "partition", "proxy-delay"];
+    public static readonly string[] Kinds = ["kill", "pause", "partition", "proxy-delay", "proxy-drop"];
 
     public int Injected { get; private set; }
 
@@ -113,6 +114,19 @@ public sealed class FaultInjector(LocalCluster cluster, IReadOnlySet<string> kin
                 {
                     cluster.Delay(TimeSpan.Zero);
                     Record("heal", "delay");
+                    return Task.CompletedTask;
+                };
+            }
+
+            case "proxy-drop":
+            {
+                var percent = rng.Next(5, 41);
+                cluster.Drop(percent);
+                Record("drop", $"{percent} % of chunks on every peer link");
+                return () =>
+                {
+                    cluster.Drop(0);
+                    Record("heal", "drop");
                     return Task.CompletedTask;
                 };
             }
