@@ -8,8 +8,8 @@ namespace KvCluster.JepsenLite.Nemesis;
 /// Injects one fault at a time, from the enabled kinds, on a schedule drawn from the run's seed:
 /// wait 2–4 s, inject, hold 3–6 s, heal, then check that the cluster is healthy again (every member
 /// with a leader) before the next one. Every step is a nemesis line (process -1) in the history.
-///   kill       kill -9 of a random member, restarted on its data dir when healed
-///   pause      SIGSTOP of a random member, SIGCONT when healed
+///   kill       kill -9 of the leader or a random member (even odds), restarted on its data dir when healed
+///   pause      SIGSTOP of the leader or a random member, SIGCONT when healed
 ///   partition  the peer links go silent: random halves, one member isolated, the leader isolated,
 ///              a bridge (two halves that both see one member), or (5+ members) a majorities ring
 ///   proxy-delay every peer link slowed by 20–400 ms (±50 %) per chunk of bytes, in order
@@ -76,12 +76,11 @@ public sealed class FaultInjector(LocalCluster cluster, IReadOnlySet<string> kin
 
     private async Task<Func<Task>> InjectAsync(string kind, CancellationToken ct)
     {
-        var n = cluster.Members.Count;
         switch (kind)
         {
             case "kill":
             {
-                var i = rng.Next(n);
+                var i = await TargetAsync(ct);
                 cluster.Members[i].Kill();
                 Record("kill", cluster.Members[i].Name);
                 return () =>
@@ -94,7 +93,7 @@ public sealed class FaultInjector(LocalCluster cluster, IReadOnlySet<string> kin
 
             case "pause":
             {
-                var i = rng.Next(n);
+                var i = await TargetAsync(ct);
                 cluster.Members[i].Pause();
                 Record("pause", cluster.Members[i].Name);
                 return () =>
@@ -144,6 +143,13 @@ public sealed class FaultInjector(LocalCluster cluster, IReadOnlySet<string> kin
                 };
             }
         }
+    }
+
+    /// <summary>The member to kill or pause: the leader half of the time (when one is known), else any member.</summary>
+    private async Task<int> TargetAsync(CancellationToken ct)
+    {
+        var any = rng.Next(cluster.Members.Count);
+        return rng.Next(2) == 0 && await cluster.LeaderAsync(ct) is var leader and >= 0 ? leader : any;
     }
 
     private async Task<(Func<int, int, bool> Blocked, string Description)> ChoosePartitionAsync(CancellationToken ct)
