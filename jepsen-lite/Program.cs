@@ -22,8 +22,9 @@ var serializable = new Option<bool>("--serializable-reads") { Description = "reg
 var binary = new Option<string?>("--binary") { Description = "kvserver.dll (default: src/KvServer/bin/Release/net10.0/kvserver.dll from the repository) or the etcd binary (default /usr/bin/etcd)" };
 var heartbeat = new Option<int>("--heartbeat-interval") { Description = "ms, for both targets", DefaultValueFactory = _ => 100 };
 var election = new Option<int>("--election-timeout") { Description = "ms, for both targets", DefaultValueFactory = _ => 1000 };
+var keepData = new Option<bool>("--keep-data") { Description = "keep the members' data dirs (Raft logs, stores) under DIR/data after the run" };
 var run = new Command("run", "Starts a cluster, runs a workload under faults, checks the history.");
-foreach (var o in new Option[] { target, nodes, time, workload, nemesis, concurrency, seed, outDir, keys, serializable, binary, heartbeat, election })
+foreach (var o in new Option[] { target, nodes, time, workload, nemesis, concurrency, seed, outDir, keys, serializable, binary, heartbeat, election, keepData })
 {
     run.Options.Add(o);
 }
@@ -54,6 +55,7 @@ run.SetAction(async (r, ct) =>
             Binary = r.GetValue(binary) ?? (t == Target.Etcd ? "/usr/bin/etcd" : Path.Combine(Repo.Root(), "src", "KvServer", "bin", "Release", "net10.0", "kvserver.dll")),
             HeartbeatMs = r.GetValue(heartbeat),
             ElectionMs = r.GetValue(election),
+            KeepData = r.GetValue(keepData),
         };
         if (!File.Exists(options.Binary))
         {

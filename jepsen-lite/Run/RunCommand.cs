@@ -64,8 +64,11 @@ public static class RunCommand
             progress.WriteLine($"[{Elapsed(writer)}] stopping the cluster");
         }
 
-        // The members' data is not needed once they are stopped; their logs stay.
-        TryDelete(Path.Combine(o.Out, "data"));
+        // The members' data is not needed once they are stopped (unless asked for); their logs stay.
+        if (!o.KeepData)
+        {
+            TryDelete(Path.Combine(o.Out, "data"));
+        }
         using var checkOutput = new StringWriter();
         var code = Checker.CheckCommand.Run(historyPath, o.Workload, o.CheckLimit, checkOutput, Path.Combine(o.Out, "report.html"));
         output.WriteLine($"{checkOutput.ToString().Trim()}; faults {faults}{(unhealthy > 0 ? $" ({unhealthy} not healthy 30 s after healing)" : "")}; latency ms p50 {latencies.Percentile(0.5):0.0} p99 {latencies.Percentile(0.99):0.0} max {latencies.Percentile(1):0.0}; {o.Out}");

@@ -34,4 +34,7 @@ public sealed record RunOptions
     public int ElectionMs { get; init; } = 1000;
 
     public TimeSpan CheckLimit { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Keep the members' data dirs (their Raft logs and stores) after the run, for a post-mortem.</summary>
+    public bool KeepData { get; init; }
 }
