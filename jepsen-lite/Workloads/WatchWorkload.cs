@@ -102,7 +102,7 @@ public sealed class WatchWorkload(LocalCluster cluster, IHistory history, Latenc
                 if (cursor.Next == 0 && fromPast)
                 {
                     // A random revision in the past (the store is not compacted during a run).
-                    var current = (await new KV.KVClient(cluster.Channel(node)).RangeAsync(new RangeRequest { Key = EtcdOps.Key(Prefix), RangeEnd = EtcdOps.Key(End), CountOnly = true }, deadline: EtcdOps.Deadline(), cancellationToken: ct)).Header.Revision;
+                    var current = await CurrentRevisionAsync(node, ct);
                     cursor.Next = rng.NextInt64(1, current + 1);
                 }
 
@@ -156,6 +156,10 @@ public sealed class WatchWorkload(LocalCluster cluster, IHistory history, Latenc
         }
     }
 
+    /// <summary>The store's current revision as <paramref name="node"/> answers it (a linearizable count of the prefix).</summary>
+    private async Task<long> CurrentRevisionAsync(int node, CancellationToken ct) =>
+        (await new KV.KVClient(cluster.Channel(node)).RangeAsync(new RangeRequest { Key = EtcdOps.Key(Prefix), RangeEnd = EtcdOps.Key(End), CountOnly = true }, deadline: EtcdOps.Deadline(), cancellationToken: ct)).Header.Revision;
+
     public async Task FinalAsync(int process, CancellationToken ct)
     {
         // The committed history: every change under the prefix, from revision 1 to the current one.
@@ -164,7 +168,7 @@ public sealed class WatchWorkload(LocalCluster cluster, IHistory history, Latenc
             var node = attempt % cluster.Members.Count;
             try
             {
-                var current = (await new KV.KVClient(cluster.Channel(node)).RangeAsync(new RangeRequest { Key = EtcdOps.Key(Prefix), RangeEnd = EtcdOps.Key(End), CountOnly = true }, deadline: EtcdOps.Deadline(), cancellationToken: ct)).Header.Revision;
+                var current = await CurrentRevisionAsync(node, ct);
                 using var call = new Watch.WatchClient(cluster.Channel(node)).Watch(cancellationToken: ct);
                 await call.RequestStream.WriteAsync(new WatchRequest { CreateRequest = new WatchCreateRequest { Key = EtcdOps.Key(Prefix), RangeEnd = EtcdOps.Key(End), StartRevision = 1, PrevKv = true } }, ct);
                 var lines = new List<JsonArray>();
