@@ -84,7 +84,7 @@ public sealed class RaftNode : IAsyncDisposable
     /// <summary>A Raft peer over TCP on the peer URL with its log in member/raft, applying to <see cref="StateMachine"/>.</summary>
     private (RaftCluster, WriteAheadLog) Build()
     {
-        var wal = new WriteAheadLog(new WriteAheadLog.Options { Location = _raftDir, ChunkSize = ChunkSize }, StateMachine);
+        var wal = new RaftWal(new WriteAheadLog.Options { Location = _raftDir, ChunkSize = ChunkSize }, StateMachine);
         var tcp = new RaftCluster.TcpConfiguration(EndPointOf(_config.ListenPeerUrls[0]))
         {
             PublicEndPoint = EndPointOf(_config.InitialAdvertisePeerUrls[0]),
