@@ -338,11 +338,18 @@ public sealed class RaftConsensus : IConsensus, IAsyncDisposable
         }
     }
 
-    /// <summary>Appends on this member, the leader; returns once committed and applied here.</summary>
+    /// <summary>Appends on this member, the leader, under the term it leads (<see cref="RaftNode.LeaderTerm"/>); returns once committed and applied here.</summary>
     internal async Task AppendAsync(InternalBatch batch, CancellationToken ct)
     {
         byte[] payload = batch.ToByteArray();
-        await _node.Cluster.ReplicateAsync(payload, context: null, ct).ConfigureAwait(false);
+        long term = _node.LeaderTerm;
+        if (!_node.IsLeader || term != _node.Cluster.Term)
+        {
+            // Leadership moved (or a higher term is known and this member is about to step down).
+            throw new NotLeaderException();
+        }
+
+        await _node.Cluster.ReplicateAsync(new BinaryLogEntry { Content = payload, Term = term }, ct).ConfigureAwait(false);
     }
 
     private async ValueTask<IRaftClusterMember> LeaderAsync(CancellationToken ct)

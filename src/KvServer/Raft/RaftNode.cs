@@ -31,6 +31,7 @@ public sealed class RaftNode : IAsyncDisposable
     private RaftCluster _cluster;
     private WriteAheadLog _wal;
     private int _restarting;
+    private long _leaderTerm;
 
     public RaftNode(ServerConfig config, LocalMember local, EngineSlot slot, ILoggerFactory loggers)
     {
@@ -74,6 +75,16 @@ public sealed class RaftNode : IAsyncDisposable
 
     public bool IsLeader => Cluster.Leader is { IsRemote: false };
 
+    /// <summary>
+    /// The term in which this member last became leader. Entries it appends carry this term, not
+    /// the log's current one: DotNext's ReplicateAsync stamps an entry with the log's term, and a
+    /// leader that has just heard of a higher term (a paused leader, resumed, receiving a vote
+    /// request) but not yet stepped down would write an entry under a term whose leader it is not.
+    /// That entry then matches the real leader's prevLogTerm check, is never overwritten, and the
+    /// member applies it where the cluster has another one.
+    /// </summary>
+    public long LeaderTerm => Volatile.Read(ref _leaderTerm);
+
     public ulong LeaderId => Cluster.Leader is { } l ? IdOf(l.EndPoint) : 0;
 
     public ulong IdOf(EndPoint ep) =>
@@ -103,6 +114,12 @@ public sealed class RaftNode : IAsyncDisposable
         var cluster = new RaftCluster(tcp) { AuditTrail = wal };
         cluster.LeaderChanged += (c, leader) =>
         {
+            // Raised by DotNext under its transition lock: no higher term can have arrived yet.
+            if (leader is { IsRemote: false })
+            {
+                Volatile.Write(ref _leaderTerm, c.Term);
+            }
+
             if (Joining)
             {
                 _ = AdoptClusterIdAsync(leader as IRaftClusterMember);

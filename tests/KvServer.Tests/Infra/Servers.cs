@@ -109,6 +109,21 @@ public abstract class ServerProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Freezes the process (SIGSTOP) until <see cref="Resume"/>: a member that stops answering without knowing it.</summary>
+    public void Pause() => Signal("STOP");
+
+    /// <summary>Lets a paused process run again (SIGCONT).</summary>
+    public void Resume() => Signal("CONT");
+
+    private void Signal(string signal)
+    {
+        if (_process is { HasExited: false } p)
+        {
+            using var kill = Process.Start("kill", ["-" + signal, p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            kill.WaitForExit();
+        }
+    }
+
     /// <summary>Kills the process (SIGKILL) and keeps the data dir, for crash tests.</summary>
     public void Kill()
     {
