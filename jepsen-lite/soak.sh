@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Many jepsen-lite runs in a row, and a table of their outcomes:
-#   bash jepsen-lite/soak.sh [--runs 20] [--time 5m] [--target kvcluster|etcd] [--nodes 3] [--workloads register,set,watch] [--nemesis kill,pause,partition] [--out FILE]
+#   bash jepsen-lite/soak.sh [--runs 20] [--time 5m] [--target kvcluster|etcd] [--nodes 3] [--workloads register,set,watch] [--nemesis kill,pause,partition] [--binary FILE] [--out FILE]
+# --binary runs a given kvserver.dll (e.g. a copy, so that rebuilding the repository during a long soak does not change what is tested).
 # Run i uses seed i and the workloads in turn. Each run's directory (history, member logs, report) is
 # kept under jepsen-lite/runs/soak-<date>/; the table goes to jepsen-lite/results/<date>-soak-<target>.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-runs=20 time=5m target=kvcluster nodes=3 workloads=register,set,watch nemesis=kill,pause,partition out=""
+runs=20 time=5m target=kvcluster nodes=3 workloads=register,set,watch nemesis=kill,pause,partition out="" binary=()
 while [[ $# -gt 0 ]]; do
   case $1 in
     --runs) runs=$2; shift 2 ;;
@@ -15,7 +16,8 @@ while [[ $# -gt 0 ]]; do
     --workloads) workloads=$2; shift 2 ;;
     --nemesis) nemesis=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
-    *) echo "usage: $0 [--runs N] [--time 5m] [--target kvcluster|etcd] [--nodes N] [--workloads register,set,watch] [--nemesis kill,pause,partition] [--out FILE]" >&2; exit 2 ;;
+    --binary) binary=(--binary "$2"); shift 2 ;;
+    *) echo "usage: $0 [--runs N] [--time 5m] [--target kvcluster|etcd] [--nodes N] [--workloads register,set,watch] [--nemesis kill,pause,partition] [--binary FILE] [--out FILE]" >&2; exit 2 ;;
   esac
 done
 date=$(date -u +%F)
@@ -29,7 +31,7 @@ IFS=, read -r -a wl <<<"$workloads"
   echo "# jepsen-lite soak: $runs runs of $time, $target × $nodes, nemesis $nemesis ($date)"
   echo
   echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB RAM, $(uname -sr). KvCluster $(git rev-parse --short HEAD)."
-  echo "Command: \`bash jepsen-lite/soak.sh --runs $runs --time $time --target $target --nodes $nodes --workloads $workloads --nemesis $nemesis\`"
+  echo "Command: \`bash jepsen-lite/soak.sh --runs $runs --time $time --target $target --nodes $nodes --workloads $workloads --nemesis $nemesis ${binary[*]}\`"
   echo
   echo "| run | seed | workload | exit | summary |"
   echo "| --- | --- | --- | --- | --- |"
@@ -40,7 +42,7 @@ for i in $(seq 1 "$runs"); do
   echo "== run $i/$runs: $w, seed $i" >&2
   set +e
   line=$(dotnet jepsen-lite/bin/Release/net10.0/jepsen-lite.dll run --target "$target" --nodes "$nodes" --time "$time" \
-    --workload "$w" --nemesis "$nemesis" --seed "$i" --out "$dir/$i-$w" 2>"$dir/$i-$w.progress")
+    --workload "$w" --nemesis "$nemesis" --seed "$i" --out "$dir/$i-$w" "${binary[@]}" 2>"$dir/$i-$w.progress")
   code=$?
   set -e
   [[ $code == 0 ]] && valid=$((valid + 1))
