@@ -82,6 +82,31 @@ public sealed partial class EtcdctlMatrixTests : IAsyncLifetime
         Assert.Equal("", await Ok("get a c"));
     }
 
+    /// <summary>
+    /// With endpoints written as URLs, etcdctl sends "http://127.0.0.1:port" as the HTTP/2 authority
+    /// of its per-endpoint calls; Kestrel alone resets those streams (PROTOCOL_ERROR).
+    /// </summary>
+    [Fact]
+    public async Task MaintenanceCommandsWithEndpointsWrittenAsUrls()
+    {
+        string url = $"--endpoints http://{_server.Endpoint}";
+        await Ok($"{url} put a 1");
+        Assert.Equal("a\n1\n", await Ok($"{url} get a"));
+        Assert.Contains("\"revision\":2", await Ok($"{url} endpoint status -w json"));
+        Assert.Matches(@"^http://127\.0\.0\.1:\d+, [1-9]\d*\n$", await Ok($"{url} endpoint hashkv"));
+        Assert.Matches(@"Finished defragmenting etcd member\[http://127\.0\.0\.1:\d+\]", await Ok($"{url} defrag"));
+        string file = Path.Combine(Path.GetTempPath(), $"snap-{Guid.NewGuid():N}.db");
+        try
+        {
+            Assert.Contains("Snapshot saved at", await Ok($"{url} snapshot save {file}"));
+            Assert.True(new FileInfo(file).Length > 0);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
     [Fact]
     public async Task MaintenanceCommands()
     {

@@ -180,12 +180,14 @@ public static class ServerHost
                     // TLS: ALPN picks HTTP/2 or HTTP/1.1.
                     listen.Protocols = HttpProtocols.Http1AndHttp2;
                     listen.UseHttps(Tls(config));
+                    listen.Use(Http2.AuthorityRewriter.Middleware);
                     return;
                 }
 
                 listen.Protocols = HttpProtocols.Http2;
                 http1Socket ??= ListenHttp1Socket(k);
                 listen.Use(CleartextMux.Middleware(http1Socket));
+                listen.Use(Http2.AuthorityRewriter.Middleware);
             });
         }
     }

@@ -214,36 +214,11 @@ public sealed class RaftConsensus : IConsensus, IAsyncDisposable
                 ExceptionDispatchInfo.Throw(refused);
             }
 
-            await SpreadCommitAsync(timeout.Token).ConfigureAwait(false);
             return result;
         }
         finally
         {
             _node.StateMachine.Forget(request.Id);
-        }
-    }
-
-    /// <summary>
-    /// Known gap (issue 4): DotNext's WAL flushes a committed entry only afterwards, in the
-    /// background, and a member restarts with its log cut to what it flushed; followers learn of a
-    /// commit only in the next replication round. Before the leader acknowledges, it runs one more
-    /// round, so that every follower has the commit index and is flushing it: this narrows, but does
-    /// not close, the window in which killing every member loses an acknowledged write.
-    /// </summary>
-    private async Task SpreadCommitAsync(CancellationToken ct)
-    {
-        if (!_node.IsLeader)
-        {
-            return;
-        }
-
-        try
-        {
-            await _node.Cluster.ForceReplicationAsync(ct).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is NotLeaderException or QuorumUnreachableException or OperationCanceledException)
-        {
-            // Committed and applied already: leadership moved or the round timed out; acknowledge.
         }
     }
 
