@@ -23,7 +23,8 @@ public sealed class PeerService(RaftNode node, RaftConsensus consensus, RaftMemb
         }
         catch (DotNext.Net.Cluster.Consensus.Raft.NotLeaderException)
         {
-            // Leadership moved while appending: the follower retries with the new leader.
+            // Not the leader any more, before appending: the follower retries with the new leader.
+            // (Lost after appending, it answers "etcdserver: leader changed", which is not retried.)
             throw new RpcException(new Status(StatusCode.FailedPrecondition, NotLeader));
         }
 

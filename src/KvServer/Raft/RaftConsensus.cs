@@ -324,7 +324,17 @@ public sealed class RaftConsensus : IConsensus, IAsyncDisposable
             throw new NotLeaderException();
         }
 
-        await _node.Cluster.ReplicateAsync(new BinaryLogEntry { Content = payload, Term = term }, ct).ConfigureAwait(false);
+        try
+        {
+            await _node.Cluster.ReplicateAsync(new BinaryLogEntry { Content = payload, Term = term }, ct).ConfigureAwait(false);
+        }
+        catch (NotLeaderException)
+        {
+            // Leadership was lost after the entry may have been appended: the next leader may still
+            // commit it, so the batch must not be proposed again (it would be applied twice). Its
+            // clients get etcd's answer for an outcome not known.
+            throw LeaderChanged();
+        }
     }
 
     private async ValueTask<IRaftClusterMember> LeaderAsync(CancellationToken ct)
@@ -373,6 +383,8 @@ public sealed class RaftConsensus : IConsensus, IAsyncDisposable
     });
 
     private static RpcException NoLeader() => new(new Status(StatusCode.Unavailable, "etcdserver: no leader"));
+
+    private static RpcException LeaderChanged() => new(new Status(StatusCode.Unavailable, "etcdserver: leader changed"));
 
     private DateTime Deadline() => DateTime.UtcNow + _requestTimeout;
 
