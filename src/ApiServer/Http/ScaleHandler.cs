@@ -7,9 +7,11 @@ using Microsoft.AspNetCore.Http;
 namespace KvCluster.ApiServer.Http;
 
 /// <summary>
-/// The scale subresource (autoscaling/v1 Scale) of Deployments, ReplicaSets and StatefulSets: GET
-/// shows spec.replicas, status.replicas and the selector; PUT and PATCH change only spec.replicas
-/// (what `kubectl scale` and autoscalers use).
+/// The scale subresource (autoscaling/v1 Scale) of Deployments, ReplicaSets and StatefulSets, and of
+/// custom kinds whose CRD declares one: GET shows the desired and observed replicas and the selector;
+/// PUT and PATCH change only the desired replicas (what `kubectl scale` and autoscalers use). A
+/// custom kind's replicas and selector live where its CRD's specReplicasPath, statusReplicasPath and
+/// labelSelectorPath say.
 /// </summary>
 internal static class ScaleHandler
 {
@@ -19,12 +21,12 @@ internal static class ScaleHandler
         switch (ctx.Request.Method)
         {
             case "GET":
-                await Json.WriteAsync(ctx, 200, Scale(await store.GetAsync(info.Namespace, name, ct)));
+                await Json.WriteAsync(ctx, 200, Scale(store.Kind, await store.GetAsync(info.Namespace, name, ct)));
                 return;
             case "PUT":
                 var body = Json.ParseObject(await Json.ReadBodyAsync(ctx.Request, ct), ctx.Request.ContentType);
                 var precondition = body["metadata"]?["resourceVersion"]?.GetValue<string>();
-                await Json.WriteAsync(ctx, 200, Scale(await SetReplicasAsync(store, info, name, _ => body, precondition, dryRun, ct)));
+                await Json.WriteAsync(ctx, 200, Scale(store.Kind, await SetReplicasAsync(store, info, name, _ => body, precondition, dryRun, ct)));
                 return;
             case "PATCH":
                 var media = Json.MediaType(ctx.Request.ContentType);
@@ -36,7 +38,7 @@ internal static class ScaleHandler
                     ("application/json-patch+json", JsonArray ops) => scale => JsonPatch.Apply(scale, ops) as JsonObject ?? scale,
                     _ => throw ApiException.UnsupportedMediaType(ctx.Request.ContentType ?? ""),
                 };
-                await Json.WriteAsync(ctx, 200, Scale(await SetReplicasAsync(store, info, name, change, null, dryRun, ct)));
+                await Json.WriteAsync(ctx, 200, Scale(store.Kind, await SetReplicasAsync(store, info, name, change, null, dryRun, ct)));
                 return;
             default:
                 ctx.Response.Headers.Allow = "GET, PUT, PATCH";
@@ -47,24 +49,53 @@ internal static class ScaleHandler
     private static Task<JsonObject> SetReplicasAsync(ResourceStore store, RequestInfo info, string name, Func<JsonObject, JsonObject> change, string? precondition, bool dryRun, CancellationToken ct) =>
         store.WriteAsync(info.Namespace, name, obj =>
         {
-            var scale = change(Scale(obj));
+            var scale = change(Scale(store.Kind, obj));
             var replicas = scale["spec"]?["replicas"];
             if (replicas is null || replicas.GetValueKind() != JsonValueKind.Number || replicas.GetValue<long>() < 0)
             {
                 throw ApiException.Invalid(store.Kind, name, [FieldError.InvalidValue("spec.replicas", replicas?.ToJsonString() ?? "null", "must be greater than or equal to 0")]);
             }
 
-            var spec = obj["spec"] as JsonObject ?? [];
-            spec["replicas"] = replicas.DeepClone();
-            obj["spec"] = spec;
+            Set(obj, Path(store.Kind.Scale?.SpecReplicas ?? ".spec.replicas"), replicas.DeepClone());
             return obj;
         }, precondition, null, dryRun, ct);
 
+    private static string[] Path(string jsonPath) => jsonPath.TrimStart('.').Split('.');
+
+    private static JsonNode? Get(JsonObject obj, string jsonPath)
+    {
+        JsonNode? node = obj;
+        foreach (var part in Path(jsonPath))
+        {
+            node = node is JsonObject o ? o[part] : null;
+        }
+
+        return node;
+    }
+
+    private static void Set(JsonObject obj, string[] path, JsonNode value)
+    {
+        var node = obj;
+        foreach (var part in path[..^1])
+        {
+            if (node[part] is not JsonObject child)
+            {
+                child = [];
+                node[part] = child;
+            }
+
+            node = child;
+        }
+
+        node[path[^1]] = value;
+    }
+
     /// <summary>The Scale view of a workload.</summary>
-    private static JsonObject Scale(JsonObject obj)
+    private static JsonObject Scale(ResourceKind kind, JsonObject obj)
     {
         var meta = obj["metadata"]!;
         var selector = obj["spec"]?["selector"]?["matchLabels"] as JsonObject ?? [];
+        var custom = kind.Scale;
         return new JsonObject
         {
             ["kind"] = "Scale",
@@ -77,11 +108,13 @@ internal static class ScaleHandler
                 ["resourceVersion"] = meta["resourceVersion"]?.DeepClone(),
                 ["creationTimestamp"] = meta["creationTimestamp"]?.DeepClone(),
             },
-            ["spec"] = new JsonObject { ["replicas"] = obj["spec"]?["replicas"]?.DeepClone() ?? 1 },
+            ["spec"] = new JsonObject { ["replicas"] = custom is null ? obj["spec"]?["replicas"]?.DeepClone() ?? 1 : Get(obj, custom.SpecReplicas)?.DeepClone() ?? 0 },
             ["status"] = new JsonObject
             {
-                ["replicas"] = obj["status"]?["replicas"]?.DeepClone() ?? 0,
-                ["selector"] = string.Join(",", selector.Select(p => $"{p.Key}={p.Value}")),
+                ["replicas"] = Get(obj, custom?.StatusReplicas ?? ".status.replicas")?.DeepClone() ?? 0,
+                ["selector"] = custom is null
+                    ? string.Join(",", selector.Select(p => $"{p.Key}={p.Value}"))
+                    : custom.LabelSelector is { } path ? Get(obj, path)?.DeepClone() ?? "" : "",
             },
         };
     }

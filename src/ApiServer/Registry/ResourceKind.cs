@@ -13,6 +13,9 @@ public sealed record ResourceKind(string Group, string Version, string Kind, str
     /// <summary>Subresources served besides the object itself: "status", "scale".</summary>
     public IReadOnlyList<string> Subresources { get; init; } = [];
 
+    /// <summary>Where the scale subresource reads and writes replicas (a CRD's subresources.scale); null: spec.replicas, status.replicas and spec.selector.matchLabels, as the built-in workloads have them.</summary>
+    public ScalePaths? Scale { get; init; }
+
     /// <summary>Verbs in discovery. Every kind is fully writable unless a row says otherwise.</summary>
     public IReadOnlyList<string> Verbs { get; init; } = AllVerbs;
 
@@ -48,3 +51,6 @@ public sealed record ResourceKind(string Group, string Version, string Kind, str
     /// <summary>The store prefix of a namespace's objects, or of all of them (<paramref name="ns"/> null).</summary>
     public string ListPrefix(string? ns) => Namespaced && ns is not null ? $"{StoragePrefix}{ns}/" : StoragePrefix;
 }
+
+/// <summary>A CRD's scale subresource: JSON paths (".spec.replicas") of the desired and observed replicas, and of the label selector (a string) in status.</summary>
+public sealed record ScalePaths(string SpecReplicas, string StatusReplicas, string? LabelSelector);

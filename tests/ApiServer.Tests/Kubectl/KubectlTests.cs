@@ -203,7 +203,7 @@ public abstract class KubectlTests(ApiServerFixture fixture) : IDisposable
           - name: v1
             served: true
             storage: true
-            subresources: {status: {}}
+            subresources: {status: {}, scale: {specReplicasPath: .spec.replicas, statusReplicasPath: .status.replicas, labelSelectorPath: .status.selector}}
             additionalPrinterColumns:
             - {name: Replicas, type: integer, jsonPath: .spec.replicas}
             - {name: Color, type: string, jsonPath: .spec.color}
@@ -223,6 +223,8 @@ public abstract class KubectlTests(ApiServerFixture fixture) : IDisposable
                     type: object
                     properties:
                       ready: {type: boolean}
+                      replicas: {type: integer}
+                      selector: {type: string}
         """;
 
     /// <summary>A CRD end to end: served at once (discovery, CRUD, Table columns, short name), its schema prunes and validates, status subresource, deleting it deletes its objects.</summary>
@@ -261,6 +263,19 @@ public abstract class KubectlTests(ApiServerFixture fixture) : IDisposable
         var patched = JsonDocument.Parse(await _k.OkAsync($"-n {ns} get wd w1 -o json")).RootElement;
         Assert.True(patched.GetProperty("status").GetProperty("ready").GetBoolean(), "the main resource changed status");
         Assert.Equal(5, patched.GetProperty("spec").GetProperty("replicas").GetInt32());
+
+        // The scale subresource the CRD declares: kubectl scale writes specReplicasPath; the Scale shows status and selector from their paths.
+        Assert.Contains($"widget.{group}/w1 scaled", await _k.OkAsync($"-n {ns} scale wd w1 --replicas=7"));
+        await _k.OkAsync(["-n", ns, "patch", "wd", "w1", "--subresource=status", "--type=merge", "-p", """{"status":{"replicas":6,"selector":"app=w1"}}"""]);
+        var scale = JsonDocument.Parse(await _k.OkAsync($"get --raw /apis/{group}/v1/namespaces/{ns}/widgets/w1/scale")).RootElement;
+        Assert.Equal("Scale", scale.GetProperty("kind").GetString());
+        Assert.Equal(7, scale.GetProperty("spec").GetProperty("replicas").GetInt32());
+        Assert.Equal(6, scale.GetProperty("status").GetProperty("replicas").GetInt32());
+        Assert.Equal("app=w1", scale.GetProperty("status").GetProperty("selector").GetString());
+        Assert.Equal(7, JsonDocument.Parse(await _k.OkAsync($"-n {ns} get wd w1 -o json")).RootElement.GetProperty("spec").GetProperty("replicas").GetInt32());
+        var tooMany = await _k.RunAsync($"-n {ns} scale wd w1 --replicas=20");
+        Assert.NotEqual(0, tooMany.ExitCode);
+        Assert.Contains("spec.replicas", tooMany.Stderr);
 
         Assert.Contains("deleted", await _k.OkAsync($"delete crd widgets.{group} --timeout=60s"));
         Assert.NotEqual(0, (await _k.RunAsync($"-n {ns} get wd w1")).ExitCode);

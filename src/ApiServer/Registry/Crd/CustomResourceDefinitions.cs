@@ -123,11 +123,15 @@ public sealed class CustomResourceDefinitions(ApiRegistry registry, ILogger log)
         foreach (var v in (spec["versions"] as JsonArray ?? []).OfType<JsonObject>().Where(v => v["served"]?.GetValue<bool>() != false))
         {
             var status = v["subresources"]?["status"] is not null;
+            var scale = v["subresources"]?["scale"] is JsonObject sc
+                ? new ScalePaths(sc["specReplicasPath"]?.GetValue<string>() ?? ".spec.replicas", sc["statusReplicasPath"]?.GetValue<string>() ?? ".status.replicas", sc["labelSelectorPath"]?.GetValue<string>())
+                : null;
             var row = new ResourceKind(group, v["name"]!.GetValue<string>(), kind, plural, names["singular"]?.GetValue<string>() ?? kind.ToLowerInvariant(), spec["scope"]?.GetValue<string>() == "Namespaced")
             {
                 ShortNames = [.. (names["shortNames"] as JsonArray ?? []).Select(n => n!.GetValue<string>())],
                 Categories = [.. (names["categories"] as JsonArray ?? []).Select(n => n!.GetValue<string>())],
-                Subresources = status ? ["status"] : [],
+                Subresources = [.. status ? ["status"] : Array.Empty<string>(), .. scale is null ? Array.Empty<string>() : ["scale"]],
+                Scale = scale,
                 HasGeneration = true,
                 StorageResource = $"{group}/{plural}",
                 Columns = PrinterColumns.For(v["additionalPrinterColumns"] as JsonArray),
