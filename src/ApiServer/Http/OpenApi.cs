@@ -6,8 +6,9 @@ namespace KvCluster.ApiServer.Http;
 /// <summary>
 /// /openapi/v3: the root lists one document per group-version; each document describes the
 /// operations on every kind of it, with x-kubernetes-group-version-kind and the query parameters
-/// (kubectl looks for fieldValidation there to know that the server validates fields itself).
-/// Schemas of the kinds' fields come with the apply/patch issue.
+/// (kubectl looks for fieldValidation there to know that the server validates fields itself), and
+/// the component schemas of the built-in kinds (<see cref="OpenApiSchemas"/>) that `kubectl explain`
+/// reads.
 /// </summary>
 internal sealed class OpenApi(Func<IReadOnlyList<ResourceKind>> served)
 {
@@ -38,8 +39,10 @@ internal sealed class OpenApi(Func<IReadOnlyList<ResourceKind>> served)
         }
 
         var paths = new JsonObject();
+        var schemas = new JsonObject();
         foreach (var k in served)
         {
+            OpenApiSchemas.Add(schemas, k);
             var item = k.Namespaced ? $"{k.PathPrefix}/namespaces/{{namespace}}/{k.Plural}/{{name}}" : $"{k.PathPrefix}/{k.Plural}/{{name}}";
             var collection = item[..item.LastIndexOf('/')];
             paths[collection] = new JsonObject { ["post"] = Operation(k, "post"), ["get"] = Operation(k, "list") };
@@ -51,7 +54,7 @@ internal sealed class OpenApi(Func<IReadOnlyList<ResourceKind>> served)
             ["openapi"] = "3.0.0",
             ["info"] = new JsonObject { ["title"] = "Kubernetes", ["version"] = Version.GitVersion },
             ["paths"] = paths,
-            ["components"] = new JsonObject { ["schemas"] = new JsonObject() },
+            ["components"] = new JsonObject { ["schemas"] = schemas },
         };
     }
 

@@ -39,6 +39,13 @@ public static class StrategicMergePatch
 
     public static JsonObject Apply(JsonObject original, JsonObject patch) => MergeObject(original, patch, "");
 
+    /// <summary>The merge key of the list <paramref name="field"/> inside an element of <paramref name="parentField"/> (null: the list is replaced whole).</summary>
+    public static string? MergeKey(string field, string parentField) =>
+        field == "ports" ? (parentField is "containers" or "initContainers" or "ephemeralContainers" ? "containerPort" : "port") : MergeKeys.GetValueOrDefault(field);
+
+    /// <summary>Whether the list of strings <paramref name="field"/> merges as a set.</summary>
+    public static bool MergesAsSet(string field) => MergedPrimitiveLists.Contains(field);
+
     private static JsonObject MergeObject(JsonObject original, JsonObject patch, string parentField)
     {
         if (patch["$patch"]?.GetValue<string>() is { } directive)
@@ -118,7 +125,7 @@ public static class StrategicMergePatch
             return new JsonArray([.. patch.Where(e => !(e is JsonObject o && o["$patch"] is not null)).Select(e => e?.DeepClone())]);
         }
 
-        var mergeKey = field == "ports" ? (parentField is "containers" or "initContainers" or "ephemeralContainers" ? "containerPort" : "port") : MergeKeys.GetValueOrDefault(field);
+        var mergeKey = MergeKey(field, parentField);
         if (MergedPrimitiveLists.Contains(field))
         {
             var union = new JsonArray([.. original.Select(e => e?.DeepClone())]);

@@ -24,6 +24,27 @@ public abstract class KubectlTests(ApiServerFixture fixture) : IDisposable
     private static string Pod(string name, string labels) =>
         $"apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n  labels: {{{labels}}}\nspec:\n  containers:\n  - name: main\n    image: busybox:1.36\n";
 
+    /// <summary>kubectl explain reads the served OpenAPI v3: a field's type and description, nested fields, and the whole tree.</summary>
+    [Fact]
+    public async Task Explain_shows_fields_types_and_descriptions_from_the_served_openapi()
+    {
+        var containers = await _k.OkAsync("explain pod.spec.containers");
+        Assert.Contains("KIND:       Pod", containers);
+        Assert.Contains("FIELD: containers <[]Container>", containers);
+        Assert.Contains("List of containers belonging to the pod.", containers);
+        Assert.Matches(@"(?m)^  image\t<string>$", containers);
+        Assert.Matches(@"(?m)^  ports\t<\[\]ContainerPort>$", containers);
+
+        var recursive = await _k.OkAsync("explain deployment --recursive");
+        Assert.Contains("GROUP:      apps", recursive);
+        Assert.Matches(@"(?m)^    replicas\t<integer>$", recursive);
+        Assert.Matches(@"(?m)^        containers\t<\[\]Container>$", recursive);
+
+        var unknown = await _k.RunAsync("explain pod.spec.nosuchfield");
+        Assert.NotEqual(0, unknown.ExitCode);
+        Assert.Contains("field \"nosuchfield\" does not exist", unknown.Stderr);
+    }
+
     [Fact]
     public async Task Discovery_version_api_resources_and_default_namespaces()
     {
