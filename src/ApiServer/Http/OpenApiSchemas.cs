@@ -35,12 +35,7 @@ internal static partial class OpenApiSchemas
         }
 
         // Reflection once per model; each document gets copies.
-        var own = ByModel.GetOrAdd(type, t =>
-        {
-            var built = new JsonObject();
-            AddType(built, t);
-            return built;
-        });
+        var own = Of(type);
         foreach (var (schemaName, schema) in own)
         {
             if (!schemas.ContainsKey(schemaName))
@@ -53,6 +48,16 @@ internal static partial class OpenApiSchemas
         schemas[name]!["x-kubernetes-group-version-kind"] = new JsonArray(new JsonObject { ["group"] = k.Group, ["kind"] = k.Kind, ["version"] = k.Version });
         return name;
     }
+
+    /// <summary>The schemas of a built-in kind's model and every type it refers to, and the kind's own schema name; null for kinds without a model. Shared: do not change them.</summary>
+    public static (JsonObject Schemas, string Name)? For(ResourceKind k) => ModelOf(k) is { } t ? (Of(t), NameOf(t)) : null;
+
+    private static JsonObject Of(Type type) => ByModel.GetOrAdd(type, t =>
+    {
+        var built = new JsonObject();
+        AddType(built, t);
+        return built;
+    });
 
     /// <summary>A Kubernetes-style schema name: io.k8s.api.v1.PodSpec (io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta for the meta types).</summary>
     public static string NameOf(Type t)

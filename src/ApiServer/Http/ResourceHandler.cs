@@ -54,10 +54,10 @@ internal sealed partial class ResourceHandler(ApiRegistry registry, Tables table
                 await WriteObjectAsync(ctx, kind, 200, await store.GetAsync(info.Namespace, name, ct));
                 break;
             case ("POST", null):
-                await WriteObjectAsync(ctx, kind, 201, await store.CreateAsync(info.Namespace, await BodyAsync(ctx), dryRun, ct));
+                await WriteObjectAsync(ctx, kind, 201, await store.CreateAsync(info.Namespace, Validated(ctx, kind, await BodyAsync(ctx)), dryRun, ct));
                 break;
             case ("PUT", { } name):
-                await WriteObjectAsync(ctx, kind, 200, await store.UpdateAsync(info.Namespace, name, await BodyAsync(ctx), info.Subresource, dryRun, ct));
+                await WriteObjectAsync(ctx, kind, 200, await store.UpdateAsync(info.Namespace, name, Validated(ctx, kind, await BodyAsync(ctx)), info.Subresource, dryRun, ct));
                 break;
             case ("PATCH", { } name):
                 await PatchAsync(ctx, store, info, name, dryRun);
@@ -214,10 +214,19 @@ internal sealed partial class ResourceHandler(ApiRegistry registry, Tables table
             _ => throw ApiException.UnsupportedMediaType(contentType ?? ""),
         };
 
+        var patchOnly = change;
+        change = current => Validated(ctx, store.Kind, patchOnly(current));
+
         // A patch that names a resourceVersion is a precondition, as with an update.
         var precondition = (patch as JsonObject)?["metadata"]?["resourceVersion"]?.GetValue<string>();
         var result = await store.WriteAsync(info.Namespace, name, change, media is "application/merge-patch+json" or "application/strategic-merge-patch+json" ? precondition : null, info.Subresource, dryRun, ctx.RequestAborted);
         await WriteObjectAsync(ctx, store.Kind, 200, result);
+    }
+
+    private static JsonObject Validated(HttpContext ctx, ResourceKind kind, JsonObject obj)
+    {
+        FieldValidation.Apply(ctx, kind, obj);
+        return obj;
     }
 
     private static async Task<JsonObject> BodyAsync(HttpContext ctx) =>

@@ -24,6 +24,32 @@ public abstract class KubectlTests(ApiServerFixture fixture) : IDisposable
     private static string Pod(string name, string labels) =>
         $"apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n  labels: {{{labels}}}\nspec:\n  containers:\n  - name: main\n    image: busybox:1.36\n";
 
+    /// <summary>kubectl --validate=strict (its default), warn and ignore: an unknown field is refused, warned about and dropped, or dropped.</summary>
+    [Fact]
+    public async Task Field_validation_strict_warn_and_ignore()
+    {
+        var ns = await NewNamespaceAsync();
+        string Manifest(string name) => $"apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n  namespace: {ns}\nspec:\n  foo: 1\n  containers:\n  - name: main\n    image: busybox:1.36\n    colour: red\n";
+        var strict = await _k.RunAsync("create -f -", Manifest("strict"));
+        Assert.NotEqual(0, strict.ExitCode);
+        Assert.Contains("Pod in version \"v1\" cannot be handled as a Pod: strict decoding error: unknown field \"spec.containers[0].colour\", unknown field \"spec.foo\"", strict.Stderr);
+        Assert.NotEqual(0, (await _k.RunAsync($"-n {ns} get pod strict")).ExitCode);
+
+        var warn = await _k.RunAsync("create --validate=warn -f -", Manifest("warned"));
+        Assert.Equal(0, warn.ExitCode);
+        Assert.Contains("Warning: unknown field \"spec.foo\"", warn.Stderr);
+        Assert.Contains("Warning: unknown field \"spec.containers[0].colour\"", warn.Stderr);
+        var ignore = await _k.RunAsync("create --validate=ignore -f -", Manifest("ignored"));
+        Assert.Equal(0, ignore.ExitCode);
+        Assert.DoesNotContain("Warning", ignore.Stderr);
+        foreach (var name in new[] { "warned", "ignored" })
+        {
+            var spec = JsonDocument.Parse(await _k.OkAsync($"-n {ns} get pod {name} -o json")).RootElement.GetProperty("spec");
+            Assert.False(spec.TryGetProperty("foo", out _), $"{name}: the unknown field was stored");
+            Assert.False(spec.GetProperty("containers")[0].TryGetProperty("colour", out _), $"{name}: the unknown container field was stored");
+        }
+    }
+
     /// <summary>kubectl explain reads the served OpenAPI v3: a field's type and description, nested fields, and the whole tree.</summary>
     [Fact]
     public async Task Explain_shows_fields_types_and_descriptions_from_the_served_openapi()

@@ -1,0 +1,102 @@
+using System.Text.Json.Nodes;
+using KvCluster.ApiServer.Registry;
+using Microsoft.AspNetCore.Http;
+
+namespace KvCluster.ApiServer.Http;
+
+/// <summary>
+/// The fieldValidation query parameter on create, update and patch of built-in kinds. Fields that
+/// the kind's schema does not know (<see cref="OpenApiSchemas"/>) are handled by mode:
+/// - Strict rejects the request with 400: "Pod in version "v1" cannot be handled as a Pod: strict
+///   decoding error: unknown field "spec.foo"".
+/// - Warn, the default as in Kubernetes, drops them and answers with a Warning header per field.
+/// - Ignore drops them silently.
+/// Kubernetes never stores a field a built-in type does not have.
+/// </summary>
+internal static class FieldValidation
+{
+    /// <summary>Checks <paramref name="obj"/> and drops its unknown fields; throws in Strict mode.</summary>
+    public static void Apply(HttpContext ctx, ResourceKind kind, JsonObject obj)
+    {
+        if (OpenApiSchemas.For(kind) is not { } s)
+        {
+            return;
+        }
+
+        var unknown = new List<string>();
+        Walk(obj, s.Schemas[s.Name] as JsonObject, "", s.Schemas, unknown);
+        if (unknown.Count == 0)
+        {
+            return;
+        }
+
+        unknown.Sort(StringComparer.Ordinal);
+        string mode = ctx.Request.Query["fieldValidation"].ToString();
+        if (mode == "Strict")
+        {
+            throw ApiException.BadRequest($"{kind.Kind} in version \"{kind.Version}\" cannot be handled as a {kind.Kind}: strict decoding error: {string.Join(", ", unknown.Select(u => $"unknown field \"{u}\""))}");
+        }
+
+        if (mode is "" or "Warn")
+        {
+            foreach (var u in unknown)
+            {
+                ctx.Response.Headers.Append("Warning", $"299 - \"unknown field \\\"{u}\\\"\"");
+            }
+        }
+    }
+
+    private static void Walk(JsonNode? node, JsonObject? schema, string path, JsonObject schemas, List<string> unknown)
+    {
+        schema = Resolve(schema, schemas);
+        if (node is null || schema is null || schema["x-kubernetes-preserve-unknown-fields"] is not null)
+        {
+            return;
+        }
+
+        switch (node)
+        {
+            case JsonObject o when schema["properties"] is JsonObject properties:
+                foreach (var key in o.Select(p => p.Key).ToList())
+                {
+                    string at = path.Length == 0 ? key : $"{path}.{key}";
+                    if (properties[key] is JsonObject field)
+                    {
+                        Walk(o[key], field, at, schemas, unknown);
+                    }
+                    else
+                    {
+                        unknown.Add(at);
+                        o.Remove(key);
+                    }
+                }
+
+                break;
+            case JsonObject o when schema["additionalProperties"] is JsonObject values:
+                foreach (var (key, value) in o.ToList())
+                {
+                    Walk(value, values, $"{path}.{key}", schemas, unknown);
+                }
+
+                break;
+            case JsonArray a when schema["items"] is JsonObject items:
+                for (int i = 0; i < a.Count; i++)
+                {
+                    Walk(a[i], items, $"{path}[{i}]", schemas, unknown);
+                }
+
+                break;
+        }
+    }
+
+    private static JsonObject? Resolve(JsonObject? schema, JsonObject schemas)
+    {
+        const string Prefix = "#/components/schemas/";
+        if (schema?["allOf"] is JsonArray all && all.Count == 1 && all[0]?["$ref"]?.GetValue<string>() is { } r && r.StartsWith(Prefix, StringComparison.Ordinal))
+        {
+            return schemas[r[Prefix.Length..]] as JsonObject;
+        }
+
+        return schema;
+    }
+}
