@@ -1,3 +1,4 @@
+using KvCluster.ApiServer.Apply;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -34,7 +35,7 @@ internal sealed partial class ResourceHandler(ApiRegistry registry, Tables table
         var dryRun = q["dryRun"].Contains("All");
         if (info is { Subresource: "scale", Name: { } scaled })
         {
-            await ScaleHandler.HandleAsync(ctx, store, info, scaled, dryRun);
+            await ScaleHandler.HandleAsync(ctx, store, info, scaled, dryRun, Manager(ctx));
             return;
         }
 
@@ -54,10 +55,12 @@ internal sealed partial class ResourceHandler(ApiRegistry registry, Tables table
                 await WriteObjectAsync(ctx, kind, 200, await store.GetAsync(info.Namespace, name, ct));
                 break;
             case ("POST", null):
-                await WriteObjectAsync(ctx, kind, 201, await store.CreateAsync(info.Namespace, Validated(ctx, kind, await BodyAsync(ctx)), dryRun, ct));
+                var created = Validated(ctx, kind, await BodyAsync(ctx));
+                ServerSideApply.TrackUpdate(kind, null, created, Manager(ctx), DateTimeOffset.UtcNow);
+                await WriteObjectAsync(ctx, kind, 201, await store.CreateAsync(info.Namespace, created, dryRun, ct));
                 break;
             case ("PUT", { } name):
-                await WriteObjectAsync(ctx, kind, 200, await store.UpdateAsync(info.Namespace, name, Validated(ctx, kind, await BodyAsync(ctx)), info.Subresource, dryRun, ct));
+                await WriteObjectAsync(ctx, kind, 200, await store.UpdateAsync(info.Namespace, name, Validated(ctx, kind, await BodyAsync(ctx)), info.Subresource, dryRun, ct, Tracked(ctx, kind)));
                 break;
             case ("PATCH", { } name):
                 await PatchAsync(ctx, store, info, name, dryRun);
@@ -194,6 +197,12 @@ internal sealed partial class ResourceHandler(ApiRegistry registry, Tables table
         var contentType = ctx.Request.ContentType;
         var media = Json.MediaType(contentType);
         var body = await Json.ReadBodyAsync(ctx.Request, ctx.RequestAborted);
+        if (media == "application/apply-patch+yaml")
+        {
+            await ApplyAsync(ctx, store, info, name, Json.ParseObject(body, contentType), dryRun);
+            return;
+        }
+
         JsonNode? patch;
         try
         {
@@ -215,12 +224,78 @@ internal sealed partial class ResourceHandler(ApiRegistry registry, Tables table
         };
 
         var patchOnly = change;
-        change = current => Validated(ctx, store.Kind, patchOnly(current));
+        var track = Tracked(ctx, store.Kind);
+        change = current => track(current, Validated(ctx, store.Kind, patchOnly((JsonObject)current.DeepClone())));
 
         // A patch that names a resourceVersion is a precondition, as with an update.
         var precondition = (patch as JsonObject)?["metadata"]?["resourceVersion"]?.GetValue<string>();
         var result = await store.WriteAsync(info.Namespace, name, change, media is "application/merge-patch+json" or "application/strategic-merge-patch+json" ? precondition : null, info.Subresource, dryRun, ctx.RequestAborted);
         await WriteObjectAsync(ctx, store.Kind, 200, result);
+    }
+
+    /// <summary>
+    /// PATCH with application/apply-patch+yaml: server-side apply as <c>fieldManager</c> (required),
+    /// taking conflicting fields over with force=true; an absent object is created (201).
+    /// </summary>
+    private async Task ApplyAsync(HttpContext ctx, ResourceStore store, RequestInfo info, string name, JsonObject config, bool dryRun)
+    {
+        var q = ctx.Request.Query;
+        string manager = q["fieldManager"].ToString();
+        if (manager.Length == 0)
+        {
+            throw ApiException.BadRequest("PATCH, application/apply-patch+yaml: fieldManager is required for apply requests");
+        }
+
+        if (config["metadata"]?["name"]?.GetValue<string>() is { } configName && configName != name)
+        {
+            throw ApiException.BadRequest($"the name of the object ({configName}) does not match the name on the URL ({name})");
+        }
+
+        FieldValidation.Apply(ctx, store.Kind, config);
+        bool force = q["force"].ToString() == "true";
+        var now = DateTimeOffset.UtcNow;
+        try
+        {
+            var result = await store.WriteAsync(info.Namespace, name, live => ServerSideApply.Apply(store.Kind, live, config, manager, force, now), null, info.Subresource, dryRun, ctx.RequestAborted);
+            await WriteObjectAsync(ctx, store.Kind, 200, result);
+        }
+        catch (ApiException e) when (e.Code == 404 && info.Subresource is null)
+        {
+            var obj = ServerSideApply.Apply(store.Kind, null, config, manager, force, now);
+            var meta = (JsonObject)obj["metadata"]!;
+            meta["name"] = name;
+            await WriteObjectAsync(ctx, store.Kind, 201, await store.CreateAsync(info.Namespace, obj, dryRun, ctx.RequestAborted));
+        }
+    }
+
+    /// <summary>The manager of a write: the fieldManager parameter, else the client's user agent up to its first '/', as Kubernetes does.</summary>
+    private static string Manager(HttpContext ctx)
+    {
+        string m = ctx.Request.Query["fieldManager"].ToString();
+        if (m.Length > 0)
+        {
+            return m;
+        }
+
+        string agent = ctx.Request.Headers.UserAgent.ToString();
+        int slash = agent.IndexOf('/');
+        return slash > 0 ? agent[..slash] : agent.Length > 0 ? agent : "unknown";
+    }
+
+    /// <summary>Field ownership for a non-apply write: managedFields kept when the body leaves them out, and the manager's changes recorded.</summary>
+    private static Func<JsonObject, JsonObject, JsonObject> Tracked(HttpContext ctx, ResourceKind kind)
+    {
+        string manager = Manager(ctx);
+        return (old, updated) =>
+        {
+            if (updated["metadata"] is JsonObject meta && meta["managedFields"] is null && old["metadata"]?["managedFields"] is { } kept)
+            {
+                meta["managedFields"] = kept.DeepClone();
+            }
+
+            ServerSideApply.TrackUpdate(kind, old, updated, manager, DateTimeOffset.UtcNow);
+            return updated;
+        };
     }
 
     private static JsonObject Validated(HttpContext ctx, ResourceKind kind, JsonObject obj)

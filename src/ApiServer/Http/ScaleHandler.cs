@@ -15,7 +15,7 @@ namespace KvCluster.ApiServer.Http;
 /// </summary>
 internal static class ScaleHandler
 {
-    public static async Task HandleAsync(HttpContext ctx, ResourceStore store, RequestInfo info, string name, bool dryRun)
+    public static async Task HandleAsync(HttpContext ctx, ResourceStore store, RequestInfo info, string name, bool dryRun, string manager)
     {
         var ct = ctx.RequestAborted;
         switch (ctx.Request.Method)
@@ -26,7 +26,7 @@ internal static class ScaleHandler
             case "PUT":
                 var body = Json.ParseObject(await Json.ReadBodyAsync(ctx.Request, ct), ctx.Request.ContentType);
                 var precondition = body["metadata"]?["resourceVersion"]?.GetValue<string>();
-                await Json.WriteAsync(ctx, 200, Scale(store.Kind, await SetReplicasAsync(store, info, name, _ => body, precondition, dryRun, ct)));
+                await Json.WriteAsync(ctx, 200, Scale(store.Kind, await SetReplicasAsync(store, info, name, _ => body, precondition, dryRun, manager, ct)));
                 return;
             case "PATCH":
                 var media = Json.MediaType(ctx.Request.ContentType);
@@ -38,7 +38,7 @@ internal static class ScaleHandler
                     ("application/json-patch+json", JsonArray ops) => scale => JsonPatch.Apply(scale, ops) as JsonObject ?? scale,
                     _ => throw ApiException.UnsupportedMediaType(ctx.Request.ContentType ?? ""),
                 };
-                await Json.WriteAsync(ctx, 200, Scale(store.Kind, await SetReplicasAsync(store, info, name, change, null, dryRun, ct)));
+                await Json.WriteAsync(ctx, 200, Scale(store.Kind, await SetReplicasAsync(store, info, name, change, null, dryRun, manager, ct)));
                 return;
             default:
                 ctx.Response.Headers.Allow = "GET, PUT, PATCH";
@@ -46,9 +46,10 @@ internal static class ScaleHandler
         }
     }
 
-    private static Task<JsonObject> SetReplicasAsync(ResourceStore store, RequestInfo info, string name, Func<JsonObject, JsonObject> change, string? precondition, bool dryRun, CancellationToken ct) =>
+    private static Task<JsonObject> SetReplicasAsync(ResourceStore store, RequestInfo info, string name, Func<JsonObject, JsonObject> change, string? precondition, bool dryRun, string manager, CancellationToken ct) =>
         store.WriteAsync(info.Namespace, name, obj =>
         {
+            var old = (JsonObject)obj.DeepClone();
             var scale = change(Scale(store.Kind, obj));
             var replicas = scale["spec"]?["replicas"];
             if (replicas is null || replicas.GetValueKind() != JsonValueKind.Number || replicas.GetValue<long>() < 0)
@@ -57,6 +58,8 @@ internal static class ScaleHandler
             }
 
             Set(obj, Path(store.Kind.Scale?.SpecReplicas ?? ".spec.replicas"), replicas.DeepClone());
+            // The scaler now owns the replicas field (managedFields).
+            Apply.ServerSideApply.TrackUpdate(store.Kind, old, obj, manager, DateTimeOffset.UtcNow);
             return obj;
         }, precondition, null, dryRun, ct);
 

@@ -76,7 +76,8 @@ public sealed partial class ResourceStore
     }
 
     /// <summary>PUT: replaces the object (or only its status, <paramref name="subresource"/> "status").</summary>
-    public async Task<JsonObject> UpdateAsync(string? ns, string name, JsonObject obj, string? subresource, bool dryRun, CancellationToken ct)
+    /// <param name="track">Given the stored object and the new one, returns what to store (field ownership).</param>
+    public async Task<JsonObject> UpdateAsync(string? ns, string name, JsonObject obj, string? subresource, bool dryRun, CancellationToken ct, Func<JsonObject, JsonObject, JsonObject>? track = null)
     {
         CheckType(obj);
         var meta = Metadata(obj);
@@ -88,7 +89,7 @@ public sealed partial class ResourceStore
         }
 
         var precondition = meta["resourceVersion"]?.GetValue<string>();
-        return await WriteAsync(ns, name, _ => obj, precondition, subresource, dryRun, ct);
+        return await WriteAsync(ns, name, old => track is null ? obj : track(old, (JsonObject)obj.DeepClone()), precondition, subresource, dryRun, ct);
     }
 
     /// <summary>

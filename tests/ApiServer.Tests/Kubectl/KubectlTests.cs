@@ -24,6 +24,65 @@ public abstract class KubectlTests(ApiServerFixture fixture) : IDisposable
     private static string Pod(string name, string labels) =>
         $"apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n  labels: {{{labels}}}\nspec:\n  containers:\n  - name: main\n    image: busybox:1.36\n";
 
+    /// <summary>kubectl apply --server-side with two field managers: ownership in managedFields, a conflict, --force-conflicts, and removal of what a manager stops applying.</summary>
+    [Fact]
+    public async Task Server_side_apply_with_two_managers()
+    {
+        var ns = await NewNamespaceAsync();
+        string Alice(string image, string labels, string replicas) => $$$"""
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: web
+              namespace: {{{ns}}}
+              labels: {{{labels}}}
+            spec:
+              {{{replicas}}}
+              selector: {matchLabels: {app: web}}
+              template:
+                metadata: {labels: {app: web}}
+                spec:
+                  containers:
+                  - {name: nginx, image: "{{{image}}}"}
+            """;
+        string bob = $"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: {ns}\nspec:\n  replicas: 3\n";
+        async Task<JsonElement> GetAsync() => JsonDocument.Parse(await _k.OkAsync($"-n {ns} get deploy web -o json --show-managed-fields")).RootElement;
+        static JsonElement Manager(JsonElement obj, string name) => obj.GetProperty("metadata").GetProperty("managedFields").EnumerateArray().Single(m => m.GetProperty("manager").GetString() == name);
+
+        Assert.Contains("deployment.apps/web serverside-applied", await _k.OkAsync("apply --server-side --field-manager=alice -f -", Alice("nginx:1.25", "{app: web, tier: front}", "replicas: 2")));
+        var created = await GetAsync();
+        var alice = Manager(created, "alice");
+        Assert.Equal("Apply", alice.GetProperty("operation").GetString());
+        Assert.True(alice.GetProperty("fieldsV1").GetProperty("f:spec").TryGetProperty("f:replicas", out _));
+        Assert.True(alice.GetProperty("fieldsV1").GetProperty("f:spec").GetProperty("f:template").GetProperty("f:spec").GetProperty("f:containers").TryGetProperty("k:{\"name\":\"nginx\"}", out _));
+
+        var conflict = await _k.RunAsync("apply --server-side --field-manager=bob -f -", bob);
+        Assert.NotEqual(0, conflict.ExitCode);
+        Assert.Contains("Apply failed with 1 conflict: conflict with \"alice\": .spec.replicas", conflict.Stderr);
+        Assert.Equal(2, (await GetAsync()).GetProperty("spec").GetProperty("replicas").GetInt32());
+
+        await _k.OkAsync("apply --server-side --field-manager=bob --force-conflicts -f -", bob);
+        var forced = await GetAsync();
+        Assert.Equal(3, forced.GetProperty("spec").GetProperty("replicas").GetInt32());
+        Assert.True(Manager(forced, "bob").GetProperty("fieldsV1").GetProperty("f:spec").TryGetProperty("f:replicas", out _));
+        Assert.False(Manager(forced, "alice").GetProperty("fieldsV1").GetProperty("f:spec").TryGetProperty("f:replicas", out _), "alice still owns spec.replicas");
+
+        // Alice stops applying replicas (bob's now) and the tier label (only hers): the label goes, replicas stay.
+        await _k.OkAsync("apply --server-side --field-manager=alice -f -", Alice("nginx:1.26", "{app: web}", ""));
+        var reapplied = await GetAsync();
+        Assert.Equal(3, reapplied.GetProperty("spec").GetProperty("replicas").GetInt32());
+        Assert.False(reapplied.GetProperty("metadata").GetProperty("labels").TryGetProperty("tier", out _), "a label its only manager stopped applying was kept");
+        Assert.Equal("nginx:1.26", reapplied.GetProperty("spec").GetProperty("template").GetProperty("spec").GetProperty("containers")[0].GetProperty("image").GetString());
+
+        // A non-apply write takes ownership of what it changes.
+        await _k.OkAsync($"-n {ns} scale deploy web --replicas=4");
+        var scaled = await GetAsync();
+        Assert.DoesNotContain(scaled.GetProperty("metadata").GetProperty("managedFields").EnumerateArray(), m => m.GetProperty("manager").GetString() == "bob");
+        var again = await _k.RunAsync("apply --server-side --field-manager=bob -f -", bob);
+        Assert.NotEqual(0, again.ExitCode);
+        Assert.Contains("Apply failed with 1 conflict: conflict with \"kubectl", again.Stderr);
+    }
+
     /// <summary>kubectl --validate=strict (its default), warn and ignore: an unknown field is refused, warned about and dropped, or dropped.</summary>
     [Fact]
     public async Task Field_validation_strict_warn_and_ignore()
