@@ -29,6 +29,16 @@ internal static partial class OpenApiSchemas
     /// <summary>Adds the schema of kind <paramref name="k"/> and of every type it refers to; returns its name, or null when the kind has no model.</summary>
     public static string? Add(JsonObject schemas, ResourceKind k)
     {
+        if (For(k) is { } custom && k.Schema is not null)
+        {
+            foreach (var (schemaName, schema) in custom.Schemas)
+            {
+                schemas[schemaName] ??= schema!.DeepClone();
+            }
+
+            return custom.Name;
+        }
+
         if (ModelOf(k) is not { } type)
         {
             return null;
@@ -50,7 +60,30 @@ internal static partial class OpenApiSchemas
     }
 
     /// <summary>The schemas of a built-in kind's model and every type it refers to, and the kind's own schema name; null for kinds without a model. Shared: do not change them.</summary>
-    public static (JsonObject Schemas, string Name)? For(ResourceKind k) => ModelOf(k) is { } t ? (Of(t), NameOf(t)) : null;
+    public static (JsonObject Schemas, string Name)? For(ResourceKind k) =>
+        k.Schema is { } custom ? Custom(k, custom) : ModelOf(k) is { } t ? (Of(t), NameOf(t)) : null;
+
+    /// <summary>A custom kind's schema, with apiVersion, kind and metadata (ObjectMeta) added as Kubernetes publishes them.</summary>
+    private static (JsonObject Schemas, string Name) Custom(ResourceKind k, JsonObject openApi)
+    {
+        var schemas = new JsonObject();
+        string meta = NameOf(typeof(V1ObjectMeta));
+        foreach (var (n, v) in Of(typeof(V1ObjectMeta)))
+        {
+            schemas[n] ??= v!.DeepClone();
+        }
+
+        var schema = (JsonObject)openApi.DeepClone();
+        var properties = schema["properties"] as JsonObject ?? [];
+        schema["properties"] = properties;
+        properties["apiVersion"] ??= new JsonObject { ["type"] = "string", ["description"] = "APIVersion defines the versioned schema of this representation of an object." };
+        properties["kind"] ??= new JsonObject { ["type"] = "string", ["description"] = "Kind is a string value representing the REST resource this object represents." };
+        properties["metadata"] = new JsonObject { ["allOf"] = new JsonArray(new JsonObject { ["$ref"] = "#/components/schemas/" + meta }) };
+        schema["x-kubernetes-group-version-kind"] = new JsonArray(new JsonObject { ["group"] = k.Group, ["kind"] = k.Kind, ["version"] = k.Version });
+        string name = string.Join(".", k.Group.Split('.').Reverse()) + $".{k.Version}.{k.Kind}";
+        schemas[name] = schema;
+        return (schemas, name);
+    }
 
     private static JsonObject Of(Type type) => ByModel.GetOrAdd(type, t =>
     {

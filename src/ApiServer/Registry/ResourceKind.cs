@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 namespace KvCluster.ApiServer.Registry;
 
 /// <summary>
@@ -33,6 +34,9 @@ public sealed record ResourceKind(string Group, string Version, string Kind, str
 
     /// <summary>The Table columns of a custom kind (its CRD's additionalPrinterColumns); null: the built-in printers.</summary>
     public IReadOnlyList<Printing.Column>? Columns { get; init; }
+
+    /// <summary>A custom kind's OpenAPI v3 schema (its CRD version's openAPIV3Schema), served in /openapi/v3 and used by fieldValidation; null for built-in kinds.</summary>
+    public JsonObject? Schema { get; init; }
 
     public static readonly IReadOnlyList<string> AllVerbs = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
 

@@ -344,7 +344,14 @@ public abstract class KubectlTests(ApiServerFixture fixture) : IDisposable
         Assert.Matches($@"(?m)^widgets\s+wd\s+{System.Text.RegularExpressions.Regex.Escape(group)}/v1\s+true\s+Widget\s*$", await _k.OkAsync("api-resources"));
 
         string Widget(string name, string spec) => $"apiVersion: {group}/v1\nkind: Widget\nmetadata:\n  name: {name}\n  namespace: {ns}\nspec: {spec}\n";
-        Assert.Contains("widget." + group + "/w1 created", await _k.OkAsync("apply -f -", Widget("w1", "{replicas: 3, color: red, extra: dropped, labels: {a: b}, free: {any: [1, 2]}}")));
+        // kubectl's default (--validate=strict) refuses a field the schema does not declare; with ignore it is pruned.
+        var strict = await _k.RunAsync("apply -f -", Widget("w1", "{replicas: 3, color: red, extra: dropped}"));
+        Assert.Contains("Widget in version \"v1\" cannot be handled as a Widget: strict decoding error: unknown field \"spec.extra\"", strict.Stderr);
+        Assert.Contains("widget." + group + "/w1 created", await _k.OkAsync("apply --validate=ignore -f -", Widget("w1", "{replicas: 3, color: red, extra: dropped, labels: {a: b}, free: {any: [1, 2]}}")));
+        var explained = await _k.OkAsync("explain widget.spec");
+        Assert.Contains("KIND:       Widget", explained);
+        Assert.Matches(@"(?m)^  replicas\t<integer>$", explained);
+        Assert.Matches(@"(?m)^  color\t<string> -required-$", explained);
         var stored = JsonDocument.Parse(await _k.OkAsync($"-n {ns} get wd w1 -o json")).RootElement.GetProperty("spec");
         Assert.False(stored.TryGetProperty("extra", out _), "a field the schema does not declare was kept");
         Assert.Equal("b", stored.GetProperty("labels").GetProperty("a").GetString());

@@ -135,6 +135,7 @@ public sealed class CustomResourceDefinitions(ApiRegistry registry, ILogger log)
                 HasGeneration = true,
                 StorageResource = $"{group}/{plural}",
                 Columns = PrinterColumns.For(v["additionalPrinterColumns"] as JsonArray),
+                Schema = v["schema"]?["openAPIV3Schema"]?.DeepClone() as JsonObject,
             };
             var schema = StructuralSchema.Parse(v["schema"]?["openAPIV3Schema"] as JsonObject ?? new JsonObject { ["type"] = "object", ["x-kubernetes-preserve-unknown-fields"] = true });
             rows.Add((row, new CustomResourceStrategy(schema, status)));
