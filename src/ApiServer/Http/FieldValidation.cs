@@ -15,33 +15,34 @@ namespace KvCluster.ApiServer.Http;
 /// </summary>
 internal static class FieldValidation
 {
-    /// <summary>Checks <paramref name="obj"/> and drops its unknown fields; throws in Strict mode.</summary>
-    public static void Apply(HttpContext ctx, ResourceKind kind, JsonObject obj)
+    /// <summary>Checks <paramref name="obj"/> and drops its unknown fields; throws in Strict mode. <paramref name="duplicates"/>: fields the body gave twice (<see cref="Json.ParseObject"/>).</summary>
+    public static void Apply(HttpContext ctx, ResourceKind kind, JsonObject obj, IReadOnlyList<string>? duplicates = null)
     {
-        if (OpenApiSchemas.For(kind) is not { } s)
+        var problems = (duplicates ?? []).Select(d => $"duplicate field \"{d}\"").ToList();
+        if (OpenApiSchemas.For(kind) is { } s)
+        {
+            var unknown = new List<string>();
+            Walk(obj, s.Schemas[s.Name] as JsonObject, "", s.Schemas, unknown);
+            unknown.Sort(StringComparer.Ordinal);
+            problems.AddRange(unknown.Select(u => $"unknown field \"{u}\""));
+        }
+
+        if (problems.Count == 0)
         {
             return;
         }
 
-        var unknown = new List<string>();
-        Walk(obj, s.Schemas[s.Name] as JsonObject, "", s.Schemas, unknown);
-        if (unknown.Count == 0)
-        {
-            return;
-        }
-
-        unknown.Sort(StringComparer.Ordinal);
         string mode = ctx.Request.Query["fieldValidation"].ToString();
         if (mode == "Strict")
         {
-            throw ApiException.BadRequest($"{kind.Kind} in version \"{kind.Version}\" cannot be handled as a {kind.Kind}: strict decoding error: {string.Join(", ", unknown.Select(u => $"unknown field \"{u}\""))}");
+            throw ApiException.BadRequest($"{kind.Kind} in version \"{kind.Version}\" cannot be handled as a {kind.Kind}: strict decoding error: {string.Join(", ", problems)}");
         }
 
         if (mode is "" or "Warn")
         {
-            foreach (var u in unknown)
+            foreach (var p in problems)
             {
-                ctx.Response.Headers.Append("Warning", $"299 - \"unknown field \\\"{u}\\\"\"");
+                ctx.Response.Headers.Append("Warning", $"299 - \"{p.Replace("\"", "\\\"", StringComparison.Ordinal)}\"");
             }
         }
     }

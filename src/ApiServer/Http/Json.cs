@@ -32,8 +32,12 @@ internal static class Json
         return buffer.ToArray();
     }
 
-    /// <summary>A request body as a JSON object: application/json, or YAML (application/yaml).</summary>
-    public static JsonObject ParseObject(byte[] body, string? contentType)
+    /// <summary>
+    /// A request body as a JSON object: application/json, or YAML (application/yaml). A field given
+    /// twice keeps its last value, as Go's decoder does; its path goes to <paramref name="duplicates"/>
+    /// (for fieldValidation).
+    /// </summary>
+    public static JsonObject ParseObject(byte[] body, string? contentType, List<string>? duplicates = null)
     {
         var media = MediaType(contentType);
         if (media == Protobuf.KubeProtobuf.ContentType)
@@ -52,11 +56,46 @@ internal static class Json
 
         try
         {
-            return JsonNode.Parse(body) as JsonObject ?? throw ApiException.BadRequest("the request body must be a JSON object");
+            using var doc = JsonDocument.Parse(body);
+            return ToNode(doc.RootElement, "", duplicates ?? []) as JsonObject ?? throw ApiException.BadRequest("the request body must be a JSON object");
         }
         catch (JsonException e)
         {
             throw ApiException.BadRequest("the object provided is unrecognized: " + e.Message);
+        }
+    }
+
+    private static JsonNode? ToNode(JsonElement e, string path, List<string> duplicates)
+    {
+        switch (e.ValueKind)
+        {
+            case JsonValueKind.Object:
+                var o = new JsonObject();
+                foreach (var p in e.EnumerateObject())
+                {
+                    string at = path.Length == 0 ? p.Name : $"{path}.{p.Name}";
+                    if (o.ContainsKey(p.Name))
+                    {
+                        duplicates.Add(at);
+                    }
+
+                    o[p.Name] = ToNode(p.Value, at, duplicates);
+                }
+
+                return o;
+            case JsonValueKind.Array:
+                var a = new JsonArray();
+                int i = 0;
+                foreach (var item in e.EnumerateArray())
+                {
+                    a.Add(ToNode(item, $"{path}[{i++}]", duplicates));
+                }
+
+                return a;
+            case JsonValueKind.Null:
+                return null;
+            default:
+                return JsonNode.Parse(e.GetRawText());
         }
     }
 

@@ -55,12 +55,12 @@ internal sealed partial class ResourceHandler(ApiRegistry registry, Tables table
                 await WriteObjectAsync(ctx, kind, 200, await store.GetAsync(info.Namespace, name, ct));
                 break;
             case ("POST", null):
-                var created = Validated(ctx, kind, await BodyAsync(ctx));
+                var created = await ValidatedBodyAsync(ctx, kind);
                 ServerSideApply.TrackUpdate(kind, null, created, Manager(ctx), DateTimeOffset.UtcNow);
                 await WriteObjectAsync(ctx, kind, 201, await store.CreateAsync(info.Namespace, created, dryRun, ct));
                 break;
             case ("PUT", { } name):
-                await WriteObjectAsync(ctx, kind, 200, await store.UpdateAsync(info.Namespace, name, Validated(ctx, kind, await BodyAsync(ctx)), info.Subresource, dryRun, ct, Tracked(ctx, kind)));
+                await WriteObjectAsync(ctx, kind, 200, await store.UpdateAsync(info.Namespace, name, await ValidatedBodyAsync(ctx, kind), info.Subresource, dryRun, ct, Tracked(ctx, kind)));
                 break;
             case ("PATCH", { } name):
                 await PatchAsync(ctx, store, info, name, dryRun);
@@ -298,14 +298,19 @@ internal sealed partial class ResourceHandler(ApiRegistry registry, Tables table
         };
     }
 
+    private static async Task<JsonObject> ValidatedBodyAsync(HttpContext ctx, ResourceKind kind)
+    {
+        var duplicates = new List<string>();
+        var obj = Json.ParseObject(await Json.ReadBodyAsync(ctx.Request, ctx.RequestAborted), ctx.Request.ContentType, duplicates);
+        FieldValidation.Apply(ctx, kind, obj, duplicates);
+        return obj;
+    }
+
     private static JsonObject Validated(HttpContext ctx, ResourceKind kind, JsonObject obj)
     {
         FieldValidation.Apply(ctx, kind, obj);
         return obj;
     }
-
-    private static async Task<JsonObject> BodyAsync(HttpContext ctx) =>
-        Json.ParseObject(await Json.ReadBodyAsync(ctx.Request, ctx.RequestAborted), ctx.Request.ContentType);
 
     private static async Task<DeleteOptions> DeleteOptionsFrom(HttpContext ctx, bool dryRun)
     {

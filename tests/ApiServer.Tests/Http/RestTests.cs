@@ -24,6 +24,22 @@ public abstract class RestTests(ApiServerFixture fixture) : IDisposable
         Assert.Equal((int)expected, r.Body["code"]?.GetValue<int>());
     }
 
+    /// <summary>A field given twice: Strict refuses it with its path; otherwise the last value wins.</summary>
+    [Fact]
+    public async Task Duplicate_fields_are_refused_under_strict_validation_and_last_wins_otherwise()
+    {
+        var ns = await _rest.CreateNamespaceAsync();
+        var cms = $"/api/v1/namespaces/{ns}/configmaps";
+        const string body = """{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"dup"},"data":{"a":"1","a":"2"}}""";
+        var strict = await _rest.SendAsync(HttpMethod.Post, cms + "?fieldValidation=Strict", body);
+        AssertStatus(HttpStatusCode.BadRequest, "BadRequest", strict);
+        Assert.Equal("ConfigMap in version \"v1\" cannot be handled as a ConfigMap: strict decoding error: duplicate field \"data.a\"", strict.Body["message"]?.GetValue<string>());
+
+        var lax = await _rest.SendAsync(HttpMethod.Post, cms + "?fieldValidation=Ignore", body);
+        Assert.True(lax.Code == HttpStatusCode.Created, lax.Body.ToJsonString());
+        Assert.Equal("2", (await _rest.GetAsync(cms + "/dup")).Body["data"]?["a"]?.GetValue<string>());
+    }
+
     [Fact]
     public async Task Bad_requests_get_status_bodies_and_the_server_stays_up()
     {
