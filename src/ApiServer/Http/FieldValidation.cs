@@ -5,17 +5,18 @@ using Microsoft.AspNetCore.Http;
 namespace KvCluster.ApiServer.Http;
 
 /// <summary>
-/// The fieldValidation query parameter on create, update and patch of built-in kinds. Fields that
-/// the kind's schema does not know (<see cref="OpenApiSchemas"/>) are handled by mode:
+/// The fieldValidation query parameter on create, update and patch. Fields that the kind's schema
+/// does not know (<see cref="OpenApiSchemas"/>), and fields given twice, are handled by mode:
 /// - Strict rejects the request with 400: "Pod in version "v1" cannot be handled as a Pod: strict
 ///   decoding error: unknown field "spec.foo"".
-/// - Warn, the default as in Kubernetes, drops them and answers with a Warning header per field.
-/// - Ignore drops them silently.
-/// Kubernetes never stores a field a built-in type does not have.
+/// - Warn, the default as in Kubernetes, answers with a Warning header per field.
+/// - Ignore says nothing.
+/// Unknown fields of built-in kinds are kept, not dropped (the ApiServer core issue asks that); a
+/// custom kind's are pruned by its structural schema, as before.
 /// </summary>
 internal static class FieldValidation
 {
-    /// <summary>Checks <paramref name="obj"/> and drops its unknown fields; throws in Strict mode. <paramref name="duplicates"/>: fields the body gave twice (<see cref="Json.ParseObject"/>).</summary>
+    /// <summary>Checks <paramref name="obj"/> (without changing it); throws in Strict mode, warns in Warn mode. <paramref name="duplicates"/>: fields the body gave twice (<see cref="Json.ParseObject"/>).</summary>
     public static void Apply(HttpContext ctx, ResourceKind kind, JsonObject obj, IReadOnlyList<string>? duplicates = null)
     {
         var problems = (duplicates ?? []).Select(d => $"duplicate field \"{d}\"").ToList();
@@ -68,7 +69,6 @@ internal static class FieldValidation
                     else
                     {
                         unknown.Add(at);
-                        o.Remove(key);
                     }
                 }
 
