@@ -22,6 +22,9 @@ internal static partial class OpenApiSchemas
     private static readonly Lazy<Dictionary<string, string>> Docs = new(LoadDocs);
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<Type, JsonObject> ByModel = new();
 
+    // A custom kind's schema, built once per kind row (a changed CRD brings new rows).
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<ResourceKind, Tuple<JsonObject, string>> ByCustomKind = new();
+
     /// <summary>The model type of a built-in kind (V1Pod for core/v1 Pod), or null.</summary>
     public static Type? ModelOf(ResourceKind k) =>
         typeof(V1Pod).Assembly.GetType($"k8s.Models.{char.ToUpperInvariant(k.Version[0])}{k.Version[1..]}{k.Kind}");
@@ -60,8 +63,16 @@ internal static partial class OpenApiSchemas
     }
 
     /// <summary>The schemas of a built-in kind's model and every type it refers to, and the kind's own schema name; null for kinds without a model. Shared: do not change them.</summary>
-    public static (JsonObject Schemas, string Name)? For(ResourceKind k) =>
-        k.Schema is { } custom ? Custom(k, custom) : ModelOf(k) is { } t ? (Of(t), NameOf(t)) : null;
+    public static (JsonObject Schemas, string Name)? For(ResourceKind k)
+    {
+        if (k.Schema is { } custom)
+        {
+            var c = ByCustomKind.GetValue(k, kind => Custom(kind, custom).ToTuple());
+            return (c.Item1, c.Item2);
+        }
+
+        return ModelOf(k) is { } t ? (Of(t), NameOf(t)) : null;
+    }
 
     /// <summary>A custom kind's schema, with apiVersion, kind and metadata (ObjectMeta) added as Kubernetes publishes them.</summary>
     private static (JsonObject Schemas, string Name) Custom(ResourceKind k, JsonObject openApi)

@@ -13,7 +13,8 @@ namespace KvCluster.KvServer.Hosting;
 /// </summary>
 public static class CleartextMux
 {
-    private static readonly byte[] Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8.ToArray();
+    /// <summary>The bytes every HTTP/2 connection with prior knowledge opens with.</summary>
+    internal static readonly byte[] Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8.ToArray();
 
     public static Func<ConnectionDelegate, ConnectionDelegate> Middleware(string http1Socket) => next => async connection =>
     {

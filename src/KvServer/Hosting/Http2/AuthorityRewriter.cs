@@ -26,7 +26,7 @@ public static class AuthorityRewriter
     private const byte Padded = 0x8;
     private const byte Priority = 0x20;
     private const int MaxFrame = 16384;
-    private static readonly byte[] Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8.ToArray();
+    private static readonly byte[] Preface = CleartextMux.Preface;
 
     public static Func<ConnectionDelegate, ConnectionDelegate> Middleware => next => async connection =>
     {
