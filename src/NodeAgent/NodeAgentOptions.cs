@@ -1,0 +1,71 @@
+using System.Globalization;
+
+namespace KvCluster.NodeAgent;
+
+/// <summary>The node agent's flags, with the kubelet's names where one exists.</summary>
+public sealed record NodeAgentOptions
+{
+    /// <summary>--kubeconfig: how to reach the apiserver (the only thing the agent talks to).</summary>
+    public string Kubeconfig { get; init; } = "kvcluster.data/admin.kubeconfig";
+
+    /// <summary>--node-name (default: the host name, lower-cased as Kubernetes does).</summary>
+    public string NodeName { get; init; } = Environment.MachineName.ToLowerInvariant();
+
+    /// <summary>--root-dir: images, pod directories, container bundles and logs.</summary>
+    public string RootDir { get; init; } = "/var/lib/kvcluster-nodeagent";
+
+    /// <summary>--container-runtime: runc, crun or hollow (simulated containers, no processes).</summary>
+    public string ContainerRuntime { get; init; } = "runc";
+
+    /// <summary>--max-pods: the node's pods capacity.</summary>
+    public int MaxPods { get; init; } = 110;
+
+    /// <summary>--address and --port: where the kubelet-style HTTPS API (logs, exec, attach) listens; port 0 picks one.</summary>
+    public string Address { get; init; } = "127.0.0.1";
+
+    public int Port { get; init; } = 10250;
+
+    /// <summary>--node-status-update-frequency: how often the Node's status is posted.</summary>
+    public TimeSpan NodeStatusUpdateFrequency { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>--node-lease-duration-seconds (the Lease is renewed every quarter of it, 10 s by default).</summary>
+    public int NodeLeaseDurationSeconds { get; init; } = 40;
+
+    public static NodeAgentOptions Parse(IReadOnlyList<string> args)
+    {
+        var o = new NodeAgentOptions();
+        for (var i = 0; i < args.Count; i++)
+        {
+            var arg = args[i];
+            if (!arg.StartsWith("--", StringComparison.Ordinal))
+            {
+                throw new ArgumentException($"unexpected argument \"{arg}\"");
+            }
+
+            var eq = arg.IndexOf('=');
+            var name = eq > 0 ? arg[2..eq] : arg[2..];
+            string Value() => eq > 0 ? arg[(eq + 1)..] : i + 1 < args.Count ? args[++i] : throw new ArgumentException($"flag needs an argument: --{name}");
+            int Int() => int.TryParse(Value(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= 0
+                ? n : throw new ArgumentException($"invalid value for --{name}: want a non-negative integer");
+            o = name switch
+            {
+                "kubeconfig" => o with { Kubeconfig = Value() },
+                "node-name" or "hostname-override" => o with { NodeName = Value().ToLowerInvariant() },
+                "root-dir" => o with { RootDir = Value() },
+                "container-runtime" => o with { ContainerRuntime = Runtime(Value()) },
+                "max-pods" => o with { MaxPods = Int() },
+                "address" => o with { Address = Value() },
+                "port" => o with { Port = Int() },
+                "node-status-update-frequency" => o with { NodeStatusUpdateFrequency = TimeSpan.FromSeconds(Int()) },
+                "node-lease-duration-seconds" => o with { NodeLeaseDurationSeconds = Int() },
+                _ => throw new ArgumentException($"unknown flag: --{name}"),
+            };
+        }
+
+        return o;
+    }
+
+    private static string Runtime(string value) => value is "runc" or "crun" or "hollow"
+        ? value
+        : throw new ArgumentException($"invalid value \"{value}\" for --container-runtime: want runc, crun or hollow");
+}

@@ -1,0 +1,53 @@
+using System.Diagnostics;
+
+namespace KvCluster.NodeAgent.Runtime;
+
+/// <summary>
+/// How to invoke an OCI runtime's CLI: runc as is; crun inside a private mount namespace in which
+/// /sys/fs/cgroup/unified is hidden, because on a hybrid cgroup host crun refuses to run otherwise.
+/// </summary>
+public sealed record OciCommand(string Name, string File, IReadOnlyList<string> GlobalArgs)
+{
+    public static OciCommand For(string runtime, string stateRoot) => runtime switch
+    {
+        "runc" => new("runc", "runc", ["--root", stateRoot]),
+        "crun" => HybridCgroups()
+            ? new("crun", "unshare", ["-m", "--propagation", "private", "sh", "-c",
+                "mount -t tmpfs none /sys/fs/cgroup/unified 2>/dev/null; exec crun \"$@\"", "crun", "--root", stateRoot])
+            : new("crun", "crun", ["--root", stateRoot]),
+        _ => throw new ArgumentException($"not an OCI runtime: {runtime}"),
+    };
+
+    private static bool HybridCgroups() => Directory.Exists("/sys/fs/cgroup/unified") && System.IO.File.Exists("/sys/fs/cgroup/unified/cgroup.controllers");
+
+    public ProcessStartInfo StartInfo(IEnumerable<string> args)
+    {
+        var psi = new ProcessStartInfo(File) { UseShellExecute = false };
+        foreach (var a in GlobalArgs.Concat(args))
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        return psi;
+    }
+
+    /// <summary>Runs a short runtime command (state, kill, delete) and returns its exit code and output.</summary>
+    public async Task<(int ExitCode, string Output)> RunAsync(IEnumerable<string> args, CancellationToken ct)
+    {
+        var psi = StartInfo(args);
+        psi.RedirectStandardOutput = psi.RedirectStandardError = psi.RedirectStandardInput = true;
+        using var p = Process.Start(psi) ?? throw new IOException($"cannot start {File}");
+        p.StandardInput.Close();
+        var stdout = p.StandardOutput.ReadToEndAsync(ct);
+        var stderr = p.StandardError.ReadToEndAsync(ct);
+        await p.WaitForExitAsync(ct);
+        return (p.ExitCode, (await stdout) + (await stderr));
+    }
+
+    public async Task<string> VersionAsync()
+    {
+        var (_, output) = await RunAsync(["--version"], CancellationToken.None);
+        var first = output.Split('\n').FirstOrDefault() ?? "";
+        return first.Split(' ', StringSplitOptions.RemoveEmptyEntries) is { Length: >= 3 } parts ? parts[2].Split('+')[0] : "unknown";
+    }
+}
