@@ -20,11 +20,20 @@ public interface IContainerStreams
     ContainerAttach Attach(string ns, string pod, string container);
 }
 
-/// <summary>A log file (rotated files are <c>Path.1</c>, <c>Path.2</c>… older first by number descending) and whether more may come.</summary>
+/// <summary>
+/// A container's CRI log and whether more may come. Written by <c>Logs.CriLogWriter</c>: the current file is
+/// <see cref="Path"/> (e.g. <c>…/pods/ns_pod_uid/app/0.log</c>); rotation at 10Mi renames it to
+/// <c>Path.yyyyMMdd-HHmmss.fffffff</c> (UTC), so rotated files sort oldest first by name; 5 files are kept with the
+/// current one. <see cref="Running"/> must stay true until the writer's <c>PumpAsync</c> has finished (not only
+/// until the process exits), so that a follower reads everything before it stops.
+/// </summary>
 public sealed record ContainerLog(string Path, Func<bool> Running);
 
-/// <summary>A running container's log (for output) and its stdin (null when the container has none).</summary>
-public sealed record ContainerAttach(ContainerLog Log, Stream? Stdin, bool Tty);
+/// <summary>
+/// A running container's log (for output), its stdin (null when the container has none) and, with a TTY,
+/// how to resize its terminal (null without one).
+/// </summary>
+public sealed record ContainerAttach(ContainerLog Log, Stream? Stdin, bool Tty, Action<ushort, ushort>? Resize = null);
 
 /// <summary>One exec'd process: its streams, its exit code, and the terminal size (with a TTY).</summary>
 public interface IExecSession : IAsyncDisposable
@@ -37,11 +46,18 @@ public interface IExecSession : IAsyncDisposable
     /// <summary>Null with a TTY (stderr goes to the terminal, as in Kubernetes).</summary>
     Stream? Stderr { get; }
 
-    /// <summary>The process's exit code (128+signal when killed by one).</summary>
+    /// <summary>
+    /// The process's exit code (128+signal when killed by one). Faults with <see cref="ExecStartException"/> when
+    /// the runtime could not start the command (not found, not executable).
+    /// </summary>
     Task<int> Exited { get; }
 
+    /// <summary>Sets the terminal's size; nothing without a TTY.</summary>
     void Resize(ushort columns, ushort rows);
 }
 
 /// <summary>A container the request names is not there; the message is the kubelet's ("container X is not valid for pod Y").</summary>
 public sealed class ContainerLookupException(string message) : Exception(message);
+
+/// <summary>The runtime could not start an exec'd command; the message is the runtime's (runc's "exec failed: …").</summary>
+public sealed class ExecStartException(string message) : Exception(message);

@@ -1,0 +1,160 @@
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+
+namespace KvCluster.NodeAgent.Runtime;
+
+/// <summary>
+/// The pty master of a TTY exec as a stream: reads wait in short polls (so disposing ends them), and the
+/// EIO a master reads once the last slave is closed (the process exited) is the end of the stream.
+/// Disposing the stream leaves the fd to its owner (<see cref="OciExec"/>'s session closes it).
+/// </summary>
+internal sealed class ExecPty(SafeFileHandle master) : Stream
+{
+    private volatile bool _disposed;
+
+    public override bool CanRead => true;
+
+    public override bool CanWrite => true;
+
+    public override bool CanSeek => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public unsafe void Resize(ushort columns, ushort rows) => Use(fd =>
+    {
+        var size = new ExecNative.WinSize { Columns = columns, Rows = rows };
+        _ = ExecNative.IoctlWinSize(fd, ExecNative.TiocSWinSz, &size);
+        return 0;
+    });
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override unsafe int Read(Span<byte> buffer)
+    {
+        fixed (byte* p = buffer)
+        {
+            byte* ptr = p;
+            int length = buffer.Length;
+            return Use(fd => ReadOnce(fd, ptr, length));
+        }
+    }
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default)
+    {
+        var chunk = new byte[buffer.Length];
+        int n = await Task.Run(() => Read(chunk), ct);
+        chunk.AsMemory(0, n).CopyTo(buffer);
+        return n;
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) =>
+        ReadAsync(buffer.AsMemory(offset, count), ct).AsTask();
+
+    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+    public override unsafe void Write(ReadOnlySpan<byte> buffer)
+    {
+        fixed (byte* p = buffer)
+        {
+            byte* ptr = p;
+            int length = buffer.Length;
+            Use(fd =>
+            {
+                for (int done = 0; done < length;)
+                {
+                    nint n = ExecNative.Write(fd, ptr + done, (nuint)(length - done));
+                    if (n < 0 && Marshal.GetLastPInvokeError() is ExecNative.EIntr or ExecNative.EAgain)
+                    {
+                        continue;
+                    }
+
+                    if (n <= 0)
+                    {
+                        throw new IOException($"pty write failed: errno {Marshal.GetLastPInvokeError()}");
+                    }
+
+                    done += (int)n;
+                }
+
+                return 0;
+            });
+        }
+    }
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken ct = default)
+    {
+        var copy = buffer.ToArray();
+        await Task.Run(() => Write(copy), ct);
+    }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken ct) =>
+        WriteAsync(buffer.AsMemory(offset, count), ct).AsTask();
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        _disposed = true;
+        base.Dispose(disposing);
+    }
+
+    private unsafe int ReadOnce(int fd, byte* buf, int count)
+    {
+        var pfd = new ExecNative.PollFd { Fd = fd, Events = ExecNative.PollIn };
+        while (!_disposed && !master.IsClosed)
+        {
+            int ready = ExecNative.Poll(&pfd, 1, 200);
+            if (ready == 0 || (ready < 0 && Marshal.GetLastPInvokeError() == ExecNative.EIntr))
+            {
+                continue;
+            }
+
+            nint n = ExecNative.Read(fd, buf, (nuint)count);
+            if (n >= 0)
+            {
+                return (int)n;
+            }
+
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno is ExecNative.EIntr or ExecNative.EAgain)
+            {
+                continue;
+            }
+
+            // EIO: no slave left, the process has exited.
+            return errno == ExecNative.EIo ? 0 : throw new IOException($"pty read failed: errno {errno}");
+        }
+
+        return 0;
+    }
+
+    // Holds a reference on the fd so that closing it cannot let its number be reused under a call.
+    private int Use(Func<int, int> call)
+    {
+        bool added = false;
+        try
+        {
+            master.DangerousAddRef(ref added);
+            return call((int)master.DangerousGetHandle());
+        }
+        catch (ObjectDisposedException)
+        {
+            return 0;
+        }
+        finally
+        {
+            if (added)
+            {
+                master.DangerousRelease();
+            }
+        }
+    }
+}

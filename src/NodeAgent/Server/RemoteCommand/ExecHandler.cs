@@ -1,0 +1,168 @@
+using KvCluster.NodeAgent.Logs;
+
+namespace KvCluster.NodeAgent.Server.RemoteCommand;
+
+/// <summary>
+/// GET /exec/{ns}/{pod}/{container}?command=…&amp;input=1&amp;output=1&amp;error=1&amp;tty=1 and
+/// GET /attach/{ns}/{pod}/{container}?input&amp;output&amp;error&amp;tty, upgraded to a channel WebSocket.
+/// </summary>
+internal static class ExecHandler
+{
+    public static async Task ExecAsync(HttpContext ctx, IContainerStreams streams, string ns, string pod, string container)
+    {
+        var command = ctx.Request.Query["command"].Where(c => c is not null).Select(c => c!).ToList();
+        if (await Refuse(ctx, command.Count == 0 ? "you must specify at least one command for the container" : null) is not { } accepted)
+        {
+            return;
+        }
+
+        var (protocol, request) = accepted;
+        IExecSession? exec = null;
+        KubeletStatus? failed = null;
+        try
+        {
+            exec = await streams.ExecAsync(ns, pod, container, command, request.Tty, ctx.RequestAborted);
+        }
+        catch (ContainerLookupException e)
+        {
+            await KubeletStatus.WriteTextAsync(ctx, StatusCodes.Status404NotFound, e.Message);
+            return;
+        }
+        catch (ExecStartException e)
+        {
+            failed = KubeletStatus.ExecFailed(e.Message);
+        }
+
+        await using var owned = exec;
+        using var ws = await ctx.WebSockets.AcceptWebSocketAsync(protocol.Name);
+        using var session = new ChannelSession(ws, protocol, request);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted);
+        var ct = cts.Token;
+        try
+        {
+            await session.SendReadyAsync(ct);
+            if (exec is null)
+            {
+                var receivingNothing = session.ReceiveAsync(null, null, () => { }, ct);
+                await session.FinishAsync(Task.CompletedTask, failed!, receivingNothing, ct);
+                return;
+            }
+
+            var receiving = session.ReceiveAsync(exec.Stdin, exec.Resize, () => exec.Stdin.Dispose(), ct);
+            var output = Task.WhenAll(
+                session.PumpAsync(exec.Stdout, ChannelProtocol.Stdout, request.Stdout, ct),
+                exec.Stderr is null ? Task.CompletedTask : session.PumpAsync(exec.Stderr, ChannelProtocol.Stderr, request.Stderr, ct));
+            if (await Task.WhenAny(exec.Exited, receiving) == receiving && !exec.Exited.IsCompleted)
+            {
+                // The client left before the command ended; disposing the session stops it.
+                return;
+            }
+
+            await session.FinishAsync(output, await ExitStatus(exec.Exited, command), receiving, ct);
+        }
+        catch (Exception e) when (e is System.Net.WebSockets.WebSocketException or OperationCanceledException)
+        {
+            // The connection broke.
+        }
+        finally
+        {
+            await cts.CancelAsync();
+        }
+    }
+
+    public static async Task AttachAsync(HttpContext ctx, IContainerStreams streams, string ns, string pod, string container)
+    {
+        if (await Refuse(ctx, null) is not { } accepted)
+        {
+            return;
+        }
+
+        var (protocol, request) = accepted;
+        ContainerAttach attach;
+        try
+        {
+            attach = streams.Attach(ns, pod, container);
+        }
+        catch (ContainerLookupException e)
+        {
+            await KubeletStatus.WriteTextAsync(ctx, StatusCodes.Status404NotFound, e.Message);
+            return;
+        }
+
+        using var ws = await ctx.WebSockets.AcceptWebSocketAsync(protocol.Name);
+        using var session = new ChannelSession(ws, protocol, request);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted);
+        var ct = cts.Token;
+        try
+        {
+            await session.SendReadyAsync(ct);
+            var receiving = session.ReceiveAsync(attach.Stdin, attach.Resize, () => { }, ct);
+            var output = FollowAsync(session, attach, request, ct);
+            if (await Task.WhenAny(output, receiving) == receiving)
+            {
+                return;
+            }
+
+            await session.FinishAsync(output, KubeletStatus.Success(), receiving, ct);
+        }
+        catch (Exception e) when (e is System.Net.WebSockets.WebSocketException or OperationCanceledException)
+        {
+            // The connection broke.
+        }
+        finally
+        {
+            await cts.CancelAsync();
+        }
+    }
+
+    // The checks before the upgrade; null (after answering) when the request cannot go on.
+    private static async Task<(ChannelProtocol, StreamRequest)?> Refuse(HttpContext ctx, string? problem)
+    {
+        var request = StreamRequest.Parse(ctx.Request.Query);
+        problem ??= !ctx.WebSockets.IsWebSocketRequest ? "unable to upgrade: missing upgrade headers in request"
+            : !request.Any ? "you must specify at least 1 of stdin, stdout, stderr"
+            : null;
+        if (problem is not null)
+        {
+            await KubeletStatus.WriteTextAsync(ctx, StatusCodes.Status400BadRequest, problem);
+            return null;
+        }
+
+        var offered = ctx.WebSockets.WebSocketRequestedProtocols;
+        if (ChannelProtocol.Negotiate(offered) is not { } protocol)
+        {
+            await KubeletStatus.WriteTextAsync(ctx, StatusCodes.Status403Forbidden,
+                $"requested protocol(s) are not supported: [{string.Join(' ', offered)}]; supports [{string.Join(' ', ChannelProtocol.Names)}]");
+            return null;
+        }
+
+        return (protocol, request);
+    }
+
+    private static async Task<KubeletStatus> ExitStatus(Task<int> exited, IReadOnlyList<string> command)
+    {
+        try
+        {
+            int code = await exited;
+            return code == 0 ? KubeletStatus.Success() : KubeletStatus.NonZeroExit(command, code);
+        }
+        catch (ExecStartException e)
+        {
+            return KubeletStatus.ExecFailed(e.Message);
+        }
+    }
+
+    // Attach shows what the container writes from now on: its log, followed until it stops.
+    private static async Task FollowAsync(ChannelSession session, ContainerAttach attach, StreamRequest request, CancellationToken ct)
+    {
+        var options = new LogReadOptions { Follow = true, TailLines = 0 };
+        await foreach (var line in CriLogReader.ReadAsync(attach.Log.Path, attach.Log.Running, options, ct))
+        {
+            bool stdout = attach.Tty || line.Stream == LogStream.Stdout;
+            if (stdout ? request.Stdout : request.Stderr)
+            {
+                await session.SendAsync(stdout ? ChannelProtocol.Stdout : ChannelProtocol.Stderr, CriLogReader.Format(line, timestamps: false), ct);
+            }
+        }
+    }
+}
