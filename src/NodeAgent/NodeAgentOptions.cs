@@ -25,6 +25,9 @@ public sealed record NodeAgentOptions
 
     public int Port { get; init; } = 10250;
 
+    /// <summary>--client-ca-file: the CA whose client certificates may call the kubelet API (default: the kubeconfig's CA).</summary>
+    public string? ClientCaFile { get; init; }
+
     /// <summary>--node-status-update-frequency: how often the Node's status is posted.</summary>
     public TimeSpan NodeStatusUpdateFrequency { get; init; } = TimeSpan.FromSeconds(10);
 
@@ -56,6 +59,7 @@ public sealed record NodeAgentOptions
                 "max-pods" => o with { MaxPods = Int() },
                 "address" => o with { Address = Value() },
                 "port" => o with { Port = Int() },
+                "client-ca-file" => o with { ClientCaFile = Value() },
                 "node-status-update-frequency" => o with { NodeStatusUpdateFrequency = TimeSpan.FromSeconds(Int()) },
                 "node-lease-duration-seconds" => o with { NodeLeaseDurationSeconds = Int() },
                 _ => throw new ArgumentException($"unknown flag: --{name}"),
