@@ -22,14 +22,16 @@ public static class ApiServerHost
         builder.Logging.ClearProviders();
         builder.Logging.AddJsonConsole(o => o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ");
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-        var certs = options.PlainHttp ? null : Certificates.LoadOrCreate(options.EffectiveCertDir);
+        // The CA and the kubelet client certificate exist with --plain-http too: kubelets authenticate the apiserver by that certificate.
+        var certs = Certificates.LoadOrCreate(options.EffectiveCertDir);
+        using var kubelet = new Kubelet.KubeletClient(certs.KubeletClient);
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Limits.MaxRequestBodySize = null;
             k.Listen(System.Net.IPAddress.Parse(options.BindAddress), options.SecurePort, l =>
             {
                 l.Protocols = HttpProtocols.Http1AndHttp2;
-                if (certs is not null)
+                if (!options.PlainHttp)
                 {
                     l.UseHttps(certs.Serving);
                 }
@@ -46,14 +48,16 @@ public static class ApiServerHost
         Console.Error.WriteLine($"[2/3] filling the watch caches of {registry.Kinds.Count} kinds");
         var ready = false;
         var token = Kubeconfig.AdminToken(options.DataDir);
-        var router = new ApiRouter(registry, token, () => ready, TimeProvider.System, log);
+        var router = new ApiRouter(registry, token, () => ready, TimeProvider.System, log, kubelet);
+        app.UseWebSockets();
         app.Run(router.HandleAsync);
         await registry.StartAsync(options.SecurePort, ct);
         await app.StartAsync(ct);
-        var scheme = certs is null ? "http" : "https";
+        var scheme = options.PlainHttp ? "http" : "https";
         var host = options.BindAddress is "0.0.0.0" or "::" ? "127.0.0.1" : options.BindAddress;
         var url = $"{scheme}://{(host.Contains(':', StringComparison.Ordinal) ? $"[{host}]" : host)}:{options.SecurePort}";
-        Kubeconfig.Write(options.KubeconfigPath, url, token, certs?.CaPem);
+        // With --plain-http the CA is still written: a node agent finds in it the CA its kubelet trusts.
+        Kubeconfig.Write(options.KubeconfigPath, url, token, certs.CaPem);
         ready = true;
         Console.Error.WriteLine($"[3/3] serving on {url}; kubectl --kubeconfig {Path.GetFullPath(options.KubeconfigPath)} get ns");
         ApiServerLog.Ready(log, url, Path.GetFullPath(options.KubeconfigPath), storeName);

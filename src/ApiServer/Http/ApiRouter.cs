@@ -26,10 +26,10 @@ internal sealed class ApiRouter
     private readonly Func<bool> _ready;
     private readonly ILogger _log;
 
-    public ApiRouter(ApiRegistry registry, string? token, Func<bool> ready, TimeProvider time, ILogger log)
+    public ApiRouter(ApiRegistry registry, string? token, Func<bool> ready, TimeProvider time, ILogger log, Kubelet.KubeletClient kubelet)
     {
         _registry = registry;
-        _resources = new ResourceHandler(registry, new Tables(time));
+        _resources = new ResourceHandler(registry, new Tables(time), new PodSubresources(registry, kubelet));
         _discovery = new Discovery(() => registry.Kinds);
         _openApi = new OpenApi(() => registry.Kinds);
         _token = token;

@@ -77,8 +77,8 @@ internal sealed class Discovery(Func<IReadOnlyList<ResourceKind>> served)
                         subs.Add(new JsonObject
                         {
                             ["subresource"] = s,
-                            ["responseKind"] = s == "scale" ? new JsonObject { ["group"] = "autoscaling", ["version"] = "v1", ["kind"] = "Scale" } : Gvk(k, k.Kind),
-                            ["verbs"] = Strings(s == "finalize" ? ["update"] : ["get", "patch", "update"]),
+                            ["responseKind"] = s == "scale" ? new JsonObject { ["group"] = "autoscaling", ["version"] = "v1", ["kind"] = "Scale" } : Gvk(k, SubresourceKind(k, s)),
+                            ["verbs"] = Strings(SubresourceVerbs(s)),
                         });
                     }
 
@@ -180,14 +180,31 @@ internal sealed class Discovery(Func<IReadOnlyList<ResourceKind>> served)
                     ["name"] = $"{k.Plural}/{s}",
                     ["singularName"] = "",
                     ["namespaced"] = k.Namespaced,
-                    ["kind"] = s == "scale" ? "Scale" : k.Kind,
-                    ["verbs"] = Strings(s == "finalize" ? ["update"] : ["get", "patch", "update"]),
+                    ["kind"] = SubresourceKind(k, s),
+                    ["verbs"] = Strings(SubresourceVerbs(s)),
                 });
             }
         }
 
         return new JsonObject { ["kind"] = "APIResourceList", ["apiVersion"] = "v1", ["groupVersion"] = served[0].GroupVersion, ["resources"] = resources };
     }
+
+    /// <summary>The kind a subresource answers with, as kube-apiserver lists it (pods/exec answers PodExecOptions).</summary>
+    private static string SubresourceKind(ResourceKind k, string s) => s switch
+    {
+        "scale" => "Scale",
+        "exec" => "PodExecOptions",
+        "attach" => "PodAttachOptions",
+        _ => k.Kind,
+    };
+
+    private static string[] SubresourceVerbs(string s) => s switch
+    {
+        "finalize" => ["update"],
+        "log" => ["get"],
+        "exec" or "attach" => ["create", "get"],
+        _ => ["get", "patch", "update"],
+    };
 
     private static JsonObject Gvk(ResourceKind k, string kind) => new() { ["group"] = k.Group, ["version"] = k.Version, ["kind"] = kind };
 

@@ -11,9 +11,10 @@ namespace KvCluster.ApiServer.Http;
 /// <summary>
 /// The REST verbs on resource URLs: get, list, watch, create, update, patch, delete, deletecollection.
 /// Each handler reads the request, calls the kind's <see cref="ResourceStore"/>, and writes the answer
-/// (JSON, or a Table when kubectl asks for one).
+/// (JSON, or a Table when kubectl asks for one). Pods' log, exec and attach go to the pod's kubelet
+/// (<see cref="PodSubresources"/>).
 /// </summary>
-internal sealed partial class ResourceHandler(ApiRegistry registry, Tables tables)
+internal sealed partial class ResourceHandler(ApiRegistry registry, Tables tables, PodSubresources pods)
 {
     public async Task HandleAsync(HttpContext ctx, RequestInfo info)
     {
@@ -33,6 +34,12 @@ internal sealed partial class ResourceHandler(ApiRegistry registry, Tables table
         var ct = ctx.RequestAborted;
         var q = ctx.Request.Query;
         var dryRun = q["dryRun"].Contains("All");
+        if (info is { Name: { } podName, Namespace: { } podNamespace } && PodSubresources.Serves(info.Subresource) && kind is { Group: "", Kind: "Pod" })
+        {
+            await pods.HandleAsync(ctx, store, podNamespace, podName, info.Subresource!);
+            return;
+        }
+
         if (info is { Subresource: "scale", Name: { } scaled })
         {
             await ScaleHandler.HandleAsync(ctx, store, info, scaled, dryRun, Manager(ctx));

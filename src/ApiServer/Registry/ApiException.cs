@@ -61,7 +61,10 @@ public sealed class ApiException(int code, string reason, string message) : Exce
     public static ApiException NotAcceptable(string message) => new(406, "NotAcceptable", message);
 
     /// <summary>422 Invalid with one cause per field error, as Kubernetes' field.ErrorList renders them.</summary>
-    public static ApiException Invalid(ResourceKind kind, string name, IReadOnlyList<FieldError> errors)
+    public static ApiException Invalid(ResourceKind kind, string name, IReadOnlyList<FieldError> errors) => Invalid(kind.Group, kind.Kind, name, errors);
+
+    /// <summary>422 Invalid of a kind that is not a resource (PodLogOptions, DeleteOptions).</summary>
+    public static ApiException Invalid(string group, string kind, string name, IReadOnlyList<FieldError> errors)
     {
         var causes = new JsonArray();
         foreach (var e in errors)
@@ -71,14 +74,14 @@ public sealed class ApiException(int code, string reason, string message) : Exce
 
         var joined = errors.Count == 1 ? errors[0].ToString() : "[" + string.Join(", ", errors) + "]";
         var details = new JsonObject { ["name"] = name };
-        if (kind.Group.Length > 0)
+        if (group.Length > 0)
         {
-            details["group"] = kind.Group;
+            details["group"] = group;
         }
 
-        details["kind"] = kind.Kind;
+        details["kind"] = kind;
         details["causes"] = causes;
-        return new ApiException(422, "Invalid", $"{kind.Kind} \"{name}\" is invalid: {joined}") { Details = details };
+        return new ApiException(422, "Invalid", $"{kind} \"{name}\" is invalid: {joined}") { Details = details };
     }
 
     public JsonObject ToStatus()
@@ -112,6 +115,8 @@ public sealed record FieldError(string Field, string Reason, string Detail, stri
 
     public static FieldError InvalidValue(string field, string value, string detail) => new(field, "FieldValueInvalid", detail, value);
 
+    public static FieldError Forbidden(string field, string detail) => new(field, "FieldValueForbidden", detail);
+
     public static FieldError Immutable(string field, string value) => new(field, "FieldValueInvalid", "field is immutable", value);
 
     /// <summary>The cause's message: what went wrong, without the field.</summary>
@@ -120,6 +125,7 @@ public sealed record FieldError(string Field, string Reason, string Detail, stri
         "FieldValueRequired" => Detail.Length == 0 ? "Required value" : "Required value: " + Detail,
         "FieldValueNotSupported" => $"Unsupported value: {Shown}: {Detail}",
         "FieldValueDuplicate" => $"Duplicate value: {Shown}",
+        "FieldValueForbidden" => "Forbidden: " + Detail,
         "FieldValueTooLong" => "Too long: " + Detail,
         "FieldValueTooMany" => $"Too many: {BadValue}: {Detail}",
         _ => $"Invalid value: {Shown}: {Detail}",

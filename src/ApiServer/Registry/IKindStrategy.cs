@@ -23,6 +23,12 @@ public interface IKindStrategy
 
     /// <summary>Checks an object about to be stored; <paramref name="old"/> is the stored one on update.</summary>
     IEnumerable<FieldError> Validate(JsonObject obj, JsonObject? old);
+
+    /// <summary>
+    /// The grace period a DELETE gives <paramref name="obj"/> (Kubernetes' CheckGracefulDelete), from the
+    /// one the request asks for (null: none asked); 0 deletes at once. Null for kinds never deleted gracefully.
+    /// </summary>
+    long? GracePeriod(JsonObject obj, long? requested) => null;
 }
 
 /// <summary>The strategy of kinds with nothing special: no defaults, no checks beyond the generic ones.</summary>

@@ -20,8 +20,10 @@ public sealed record DeleteOptions(string? PreconditionUid, string? Precondition
 public sealed partial class ResourceStore
 {
     /// <summary>
-    /// Deletes an object. With finalizers it is only marked (deletionTimestamp) and goes once the last
-    /// finalizer is removed. Returns the object and whether it is gone (false: still finalizing).
+    /// Deletes an object. A kind deleted gracefully (pods on a node) is only marked with its grace
+    /// period (<see cref="GracefulDeletion"/>) until a delete with grace 0; with finalizers it is only
+    /// marked (deletionTimestamp) and goes once the last finalizer is removed. Returns the object and
+    /// whether it is gone (false: still terminating or finalizing).
     /// </summary>
     public async Task<(JsonObject Object, bool Gone)> DeleteAsync(string? ns, string name, DeleteOptions options, CancellationToken ct)
     {
@@ -33,6 +35,32 @@ public sealed partial class ResourceStore
             CheckPreconditions(obj, options, name);
             var meta = (JsonObject)obj["metadata"]!;
             var finalizers = meta["finalizers"] as JsonArray ?? [];
+            var plan = GracefulDeletion.Decide(obj, options.GracePeriodSeconds, _strategy, _time.GetUtcNow());
+            if (plan.Step == GracefulDeletion.Step.Pending)
+            {
+                return (Typed(obj), false);
+            }
+
+            if (plan.Step == GracefulDeletion.Step.Mark && (plan.GracePeriod > 0 || finalizers.Count > 0))
+            {
+                if (options.DryRun)
+                {
+                    return (Typed(Graced(obj, plan)), false);
+                }
+
+                if (await TryGraceAsync(ns, name, stored.ModRevision, plan, ct) is { } graced)
+                {
+                    return (graced, false);
+                }
+
+                if (attempt >= RetriesOnRace)
+                {
+                    throw ApiException.Conflict(Kind, name, ApiException.ModifiedMessage);
+                }
+
+                continue;
+            }
+
             if (finalizers.Count > 0 || options.PropagationPolicy is "Foreground" or "Orphan" && Kind.HasGeneration)
             {
                 if (options.DryRun || meta["deletionTimestamp"] is not null)
@@ -71,12 +99,34 @@ public sealed partial class ResourceStore
         }
     }
 
+    /// <summary>Writes a graceful deletion's mark on the object as read at <paramref name="revision"/>; null when it changed meanwhile (the caller decides again).</summary>
+    private async Task<JsonObject?> TryGraceAsync(string? ns, string name, long revision, GracefulDeletion.Plan plan, CancellationToken ct)
+    {
+        try
+        {
+            return await WriteAsync(ns, name, o => Graced(o, plan), Rv(revision), DeletingSubresource, false, ct);
+        }
+        catch (ApiException e) when (e.Code == 409)
+        {
+            return null;
+        }
+    }
+
+    private static JsonObject Graced(JsonObject obj, GracefulDeletion.Plan plan)
+    {
+        var m = (JsonObject)obj["metadata"]!;
+        m["deletionTimestamp"] = Timestamp(plan.DeletionTimestamp);
+        m["deletionGracePeriodSeconds"] = plan.GracePeriod;
+        return obj;
+    }
+
+    /// <summary>The mark of an object that finalizers keep: deletion now, no grace period (Kubernetes' markAsDeleting).</summary>
     private Task<JsonObject> MarkDeletedAsync(string? ns, string name, DeleteOptions options, CancellationToken ct) =>
         WriteAsync(ns, name, o =>
         {
             var m = (JsonObject)o["metadata"]!;
             m["deletionTimestamp"] = Timestamp(_time.GetUtcNow());
-            m["deletionGracePeriodSeconds"] = options.GracePeriodSeconds ?? 0;
+            m["deletionGracePeriodSeconds"] = 0;
             var finalizers = m["finalizers"] as JsonArray ?? [];
             var extra = options.PropagationPolicy switch { "Foreground" => "foregroundDeletion", "Orphan" => "orphan", _ => null };
             if (extra is not null && !finalizers.Any(f => f?.GetValue<string>() == extra))

@@ -134,9 +134,10 @@ public sealed partial class ResourceStore
                 return Typed(updated);
             }
 
-            // The last finalizer of an object being deleted is gone: the object goes with it.
+            // The last finalizer of an object being deleted is gone: the object goes with it, unless it
+            // still has a grace period to use up (a pod its node has not stopped yet).
             var finalized = old["metadata"]?["deletionTimestamp"] is not null && (old["metadata"]?["finalizers"] as JsonArray ?? []).Count > 0
-                && (updated["metadata"]?["finalizers"] as JsonArray ?? []).Count == 0;
+                && (updated["metadata"]?["finalizers"] as JsonArray ?? []).Count == 0 && GracefulDeletion.GraceExhausted(old);
             var result = finalized ? await _store.DeleteAsync(key, stored.ModRevision, ct) : await _store.UpdateAsync(key, bytes, stored.ModRevision, ct);
             if (Allocations is not null)
             {

@@ -47,6 +47,22 @@ internal sealed class NamespaceStrategy : IKindStrategy
 
 internal sealed class PodStrategy : IKindStrategy
 {
+    /// <summary>
+    /// A pod on a node is given time to stop (the request's grace period, else its
+    /// terminationGracePeriodSeconds, else 30): its node agent stops it and then deletes it with grace 0.
+    /// A pod on no node, or already finished, has nothing to stop and goes at once.
+    /// </summary>
+    public long? GracePeriod(JsonObject obj, long? requested)
+    {
+        if (string.IsNullOrEmpty(obj["spec"]?["nodeName"]?.GetValue<string>()) || obj["status"]?["phase"]?.GetValue<string>() is "Succeeded" or "Failed")
+        {
+            return 0;
+        }
+
+        var period = requested ?? (long.TryParse(obj["spec"]?["terminationGracePeriodSeconds"]?.ToString(), out var own) ? own : 30);
+        return period < 0 ? 1 : period;
+    }
+
     public void PrepareForCreate(JsonObject obj)
     {
         obj["status"] = new JsonObject { ["phase"] = "Pending", ["qosClass"] = "BestEffort" };

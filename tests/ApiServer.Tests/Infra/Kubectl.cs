@@ -12,8 +12,12 @@ public sealed class Kubectl(ApiServerProcess server) : IDisposable
     public Task<Processes.Result> RunAsync(string args, string? stdin = null, TimeSpan? timeout = null) =>
         RunAsync(Processes.Split(args), stdin, timeout);
 
-    public Task<Processes.Result> RunAsync(IEnumerable<string> args, string? stdin = null, TimeSpan? timeout = null) =>
-        Processes.RunAsync("/usr/bin/kubectl", ["--kubeconfig", server.Kubeconfig, "--cache-dir", _cacheDir, .. args], stdin, timeout ?? TimeSpan.FromSeconds(30));
+    public Task<Processes.Result> RunAsync(IEnumerable<string> args, string? stdin = null, TimeSpan? timeout = null, IDictionary<string, string>? env = null) =>
+        Processes.RunAsync("/usr/bin/kubectl", ["--kubeconfig", server.Kubeconfig, "--cache-dir", _cacheDir, .. args], stdin, timeout ?? TimeSpan.FromSeconds(30), env);
+
+    /// <summary>Starts kubectl without waiting for it (logs -f, a delete that waits): its output collects as it comes; the caller stops it.</summary>
+    public (System.Diagnostics.Process Process, System.Text.StringBuilder Output) Start(string args) =>
+        Processes.Start("/usr/bin/kubectl", ["--kubeconfig", server.Kubeconfig, "--cache-dir", _cacheDir, .. Processes.Split(args)]);
 
     /// <summary>Runs kubectl and fails the test, with kubectl's output, unless it exits 0.</summary>
     public Task<string> OkAsync(string args, string? stdin = null) => OkAsync(Processes.Split(args), stdin);
