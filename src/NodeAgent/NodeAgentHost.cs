@@ -21,7 +21,7 @@ public static class NodeAgentHost
             o.SingleLine = true;
             o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
             o.UseUtcTimestamp = true;
-        }).SetMinimumLevel(LogLevel.Information));
+        }).SetMinimumLevel(LogLevel.Information).AddFilter("Microsoft.AspNetCore", LogLevel.Warning));
         var log = loggers.CreateLogger("nodeagent");
         var config = KubernetesClientConfiguration.BuildConfigFromConfigFile(options.Kubeconfig);
         using var client = new Kubernetes(config);

@@ -131,8 +131,23 @@ public sealed partial class PodWorker : IAsyncDisposable
 
         WriteEtcFiles(podDir);
         var spec = _pod.Spec;
-        _sandbox = await _ctx.Runtime.RunPodSandboxAsync(new SandboxConfig(Uid, _pod.Namespace(), _pod.Name(),
-            string.IsNullOrEmpty(spec.Hostname) ? _pod.Name() : spec.Hostname, spec.HostNetwork == true, spec.HostPID == true, spec.HostIPC == true, podDir), ct);
+        var config = new SandboxConfig(Uid, _pod.Namespace(), _pod.Name(),
+            string.IsNullOrEmpty(spec.Hostname) ? _pod.Name() : spec.Hostname, spec.HostNetwork == true, spec.HostPID == true, spec.HostIPC == true, podDir);
+        var backoff = Backoff.Restart();
+        while (_sandbox is null)
+        {
+            try
+            {
+                _sandbox = await _ctx.Runtime.RunPodSandboxAsync(config, ct);
+            }
+            catch (IOException e)
+            {
+                _ctx.Events.Warning(_pod, null, "FailedCreatePodSandBox", $"Failed to create pod sandbox: {e.Message}");
+                _ctx.Log.LogWarning("pod {Namespace}/{Pod}: {Error}", _pod.Namespace(), _pod.Name(), e.Message);
+                await Task.Delay(backoff.Next(TimeSpan.Zero), ct);
+            }
+        }
+
         MarkDirty();
         _ = Task.Run(() => RefreshVolumesAsync(podDir, ct), ct);
     }
@@ -211,12 +226,13 @@ public sealed partial class PodWorker : IAsyncDisposable
     private async Task BackOffAsync(ContainerStatus status, Backoff backoff, CancellationToken ct)
     {
         var ran = status.State.Terminated is { StartedAt: { } s, FinishedAt: { } f } ? f - s : TimeSpan.Zero;
-        var delay = backoff.Next(ran);
-        // The first restart is immediate, as in the kubelet; back-off applies from the second.
-        if (status.RestartCount == 0 && ran < TimeSpan.FromMinutes(10))
+        // The first restart is immediate, as in the kubelet; back-off (10 s, 20 s, …) applies from the second.
+        if (status.RestartCount == 0)
         {
             return;
         }
+
+        var delay = backoff.Next(ran);
 
         var pod = $"{_pod.Name()}_{_pod.Namespace()}({Uid})";
         lock (_lock)

@@ -36,6 +36,11 @@ public static class ProbeRunner
                 ? $"command \"{string.Join(' ', e.Command ?? [])}\" timed out"
                 : $"timeout: probe did not answer within {seconds}s");
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // A probe that cannot even run (the exec cannot start, a named port is missing) has failed.
+            return new ProbeResult(false, e.Message);
+        }
     }
 
     private static int Port(IntOrString port, V1Container spec)

@@ -102,8 +102,10 @@ public sealed class OciRuntime : IContainerRuntime
         await File.WriteAllTextAsync(Path.Combine(bundle, "config.json"), spec.ToJsonString(), ct);
 
         var pidFile = Path.Combine(bundle, "pid");
-        var psi = new ProcessStartInfo("sh") { UseShellExecute = false, RedirectStandardError = true };
-        foreach (var a in new[] { "-c", "exec \"$@\" </dev/null >/dev/null", "sh", _cmd.File })
+        // The detached pause process inherits the runtime's stdio: none of it may be a pipe we wait on.
+        var errFile = Path.Combine(bundle, "run.err");
+        var psi = new ProcessStartInfo("sh") { UseShellExecute = false };
+        foreach (var a in new[] { "-c", "err=$1; shift; exec \"$@\" </dev/null >/dev/null 2>\"$err\"", "sh", errFile, _cmd.File })
         {
             psi.ArgumentList.Add(a);
         }
@@ -114,10 +116,11 @@ public sealed class OciRuntime : IContainerRuntime
         }
 
         using var p = Process.Start(psi)!;
-        var err = await p.StandardError.ReadToEndAsync(ct);
-        await p.WaitForExitAsync(ct);
+        // Not cancelled: once started, the sandbox must be returned so that it is also removed.
+        await p.WaitForExitAsync(CancellationToken.None);
         if (p.ExitCode != 0)
         {
+            var err = File.Exists(errFile) ? await File.ReadAllTextAsync(errFile, ct) : "";
             TryDelete(bundle);
             throw new IOException($"failed to start the pod sandbox: {_cmd.Name}: {err.Trim()}");
         }
@@ -276,7 +279,7 @@ internal sealed class OciContainer : IContainer
     public Task<IExecSession> ExecAsync(IReadOnlyList<string> command, bool tty, CancellationToken ct) =>
         Exited.IsCompleted
             ? throw new ContainerLookupException($"container {_id} is not running")
-            : ExecBridge.StartAsync(_runtime.Command, _id, command, tty, ct);
+            : OciExec.StartAsync(_runtime.Command.File, _runtime.Command.GlobalArgs, _id, command, tty, null, ct);
 
     public async ValueTask DisposeAsync()
     {

@@ -50,7 +50,6 @@ public static class OciSpec
                 ["bounding"] = Strings(caps), ["effective"] = Strings(caps), ["permitted"] = Strings(caps),
                 ["inheritable"] = new JsonArray(), ["ambient"] = new JsonArray(),
             },
-            ["rlimits"] = new JsonArray(new JsonObject { ["type"] = "RLIMIT_NOFILE", ["hard"] = 1048576, ["soft"] = 1048576 }),
             ["noNewPrivileges"] = !s.AllowPrivilegeEscalation && !s.Privileged,
         };
         var linux = new JsonObject

@@ -162,7 +162,7 @@ public sealed class VolumeManager(IKubernetes client, EnvResolver env)
         var tmp = System.IO.Path.Combine(dir, "..data_tmp");
         File.Delete(tmp);
         File.CreateSymbolicLink(tmp, stamp);
-        File.Move(tmp, data, true);
+        Native.Rename(tmp, data);
         var top = files.Select(f => f.Path.Split('/')[0]).ToHashSet();
         foreach (var entry in Directory.EnumerateFileSystemEntries(dir).Select(System.IO.Path.GetFileName).OfType<string>())
         {
