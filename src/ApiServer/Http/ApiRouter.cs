@@ -15,7 +15,7 @@ namespace KvCluster.ApiServer.Http;
 internal sealed class ApiRouter
 {
     private static readonly Counter Requests = Metrics.CreateCounter("apiserver_request_total", "Requests by verb, resource and HTTP code.", "verb", "resource", "code");
-    private static readonly Histogram Latency = Metrics.CreateHistogram("apiserver_request_duration_seconds", "Request latency by verb and resource (watches excluded).",
+    private static readonly Histogram Latency = Metrics.CreateHistogram("apiserver_request_duration_seconds", "Request latency by verb and resource (watches and CONNECT streams excluded).",
         new HistogramConfiguration { LabelNames = ["verb", "resource"], Buckets = Histogram.ExponentialBuckets(0.001, 2, 14) });
 
     private readonly ApiRegistry _registry;
@@ -85,7 +85,7 @@ internal sealed class ApiRouter
         {
             var resource = info?.Resource ?? "";
             Requests.WithLabels(verb, resource, ctx.Response.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
-            if (verb != "WATCH")
+            if (verb is not ("WATCH" or "CONNECT"))
             {
                 Latency.WithLabels(verb, resource).Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
             }
@@ -171,8 +171,10 @@ internal sealed class ApiRouter
         await Json.WriteAsync(ctx, 200, doc);
     }
 
+    /// <summary>The verb as kube-apiserver's metrics name it: exec, attach and log streams are CONNECT (and, like watches, last as long as the client wants).</summary>
     private static string Verb(HttpContext ctx, RequestInfo? info) => ctx.Request.Method switch
     {
+        _ when PodSubresources.Serves(info?.Subresource) => "CONNECT",
         "GET" when ctx.Request.Query["watch"].ToString() is "true" or "1" => "WATCH",
         "GET" when info is { Name: null } => "LIST",
         var m => m,
