@@ -182,7 +182,8 @@ internal sealed class OciSandbox(OciRuntime runtime, string id, string bundle, i
 
         var spec = OciSpec.Build(c, rootfs, new OciSpec.Namespaces(ns), Cgroups.PodPath(config.PodUid, cid), null);
         await File.WriteAllTextAsync(Path.Combine(dir, "config.json"), spec.ToJsonString(), ct);
-        var psi = runtime.Command.StartInfo(["run", "--keep", "-b", dir, cid]);
+        // runc keeps a stopped container (and its cgroup, with the OOM-kill count) until deleted; crun 1.8 has no --keep.
+        var psi = runtime.Command.StartInfo(runtime.Name == "runc" ? ["run", "--keep", "-b", dir, cid] : ["run", "-b", dir, cid]);
         psi.RedirectStandardInput = psi.RedirectStandardOutput = psi.RedirectStandardError = true;
         Process p;
         try
@@ -226,6 +227,8 @@ internal sealed class OciContainer : IContainer
     private readonly OciRuntime _runtime;
     private readonly string _id;
     private readonly Process _process;
+    private readonly bool _memoryLimited;
+    private volatile bool _killedByAgent;
 
     public OciContainer(OciRuntime runtime, string id, string dir, Process process, ContainerConfig config, string podUid)
     {
@@ -234,6 +237,7 @@ internal sealed class OciContainer : IContainer
         _process = process;
         StartedAt = DateTimeOffset.UtcNow;
         Stdin = config.Stdin ? process.StandardInput.BaseStream : null;
+        _memoryLimited = config.Resources.MemoryLimitBytes is not null;
         var logs = config.Logs(process.StandardOutput.BaseStream, process.StandardError.BaseStream);
         Exited = WaitAsync(dir, logs, podUid);
     }
@@ -251,7 +255,11 @@ internal sealed class OciContainer : IContainer
         await _process.WaitForExitAsync();
         var finished = DateTimeOffset.UtcNow;
         var code = _process.ExitCode;
-        var oom = Cgroups.OomKills(podUid, _id) > 0;
+        // crun removes the cgroup as the container exits: there, a SIGKILL the agent did not send to a
+        // memory-limited container is taken for the OOM killer's.
+        var oom = _runtime.Name == "runc"
+            ? Cgroups.OomKills(podUid, _id) > 0
+            : code == 137 && _memoryLimited && !_killedByAgent;
         try
         {
             await logs.WaitAsync(TimeSpan.FromSeconds(5));
@@ -272,6 +280,7 @@ internal sealed class OciContainer : IContainer
     {
         if (!Exited.IsCompleted)
         {
+            _killedByAgent |= signal == 9;
             await _runtime.Command.RunAsync(["kill", _id, signal.ToString(System.Globalization.CultureInfo.InvariantCulture)], ct);
         }
     }
