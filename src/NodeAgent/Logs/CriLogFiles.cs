@@ -33,7 +33,8 @@ public static class CriLogFiles
             return [];
         }
 
-        var rotated = Directory.EnumerateFiles(dir, name + "*")
+        // Simple matching: the default (Win32) semantics make "x.log.*" match "x.log" itself.
+        var rotated = Directory.EnumerateFiles(dir, name + "*", new EnumerationOptions { MatchType = MatchType.Simple })
             .Where(f => IsSuffix(Path.GetFileName(f.AsSpan())[name.Length..]))
             .ToList();
         rotated.Sort(StringComparer.Ordinal);

@@ -158,3 +158,27 @@ internal sealed class ExecPty(SafeFileHandle master) : Stream
         }
     }
 }
+
+/// <summary>A new pty pair on the host: the master (ours) and the slave's path (for the runtime's stdio).</summary>
+internal static class HostPty
+{
+    public static unsafe (SafeFileHandle Master, string SlavePath) Open()
+    {
+        int fd = ExecNative.PosixOpenPt(ExecNative.ORdWr | ExecNative.ONoCtty | ExecNative.OCloExec);
+        if (fd < 0)
+        {
+            throw new IOException($"posix_openpt failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+
+        var master = new SafeFileHandle(fd, ownsHandle: true);
+        byte* name = stackalloc byte[128];
+        if (ExecNative.GrantPt(fd) != 0 || ExecNative.UnlockPt(fd) != 0 || ExecNative.PtsNameR(fd, name, 128) != 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            master.Dispose();
+            throw new IOException($"cannot set up a pty: errno {errno}");
+        }
+
+        return (master, Marshal.PtrToStringUTF8((nint)name)!);
+    }
+}

@@ -9,7 +9,10 @@ public sealed record ExecOptions
 {
     public string? Cwd { get; init; }
 
-    /// <summary>"KEY=value" entries, added to the container process's environment.</summary>
+    /// <summary>
+    /// "KEY=value" entries. Give the whole environment (PATH included): crun gives the process only these,
+    /// runc adds them to the container's.
+    /// </summary>
     public IReadOnlyList<string> Env { get; init; } = [];
 
     /// <summary>"uid[:gid]".</summary>
@@ -18,10 +21,12 @@ public sealed record ExecOptions
 
 /// <summary>
 /// Starts a process in a running OCI container through the runtime's CLI:
-/// <c>file globalArgs… --log F --log-format json exec [--tty --console-socket S] [--cwd D] [--env K=V]… [--user U] id command…</c>.
+/// <c>file globalArgs… --log F --log-format json exec [--tty] [--cwd D] [--env K=V]… [--user U] id command…</c>.
 /// <paramref name="file"/> and the global arguments are the caller's, so a wrapper works (crun in a mount namespace:
 /// file "unshare", globalArgs ["-m", "sh", "-c", "… exec crun \"$@\"", "crun", "--root", R]); the arguments added
-/// here follow them, reaching the runtime through "$@".
+/// here follow them, reaching the runtime through "$@". With a TTY the runtime runs attached (so its exit code is
+/// the process's) with a host pty as its stdio; it relays that to the container's pty. (runc honours
+/// --console-socket only with --detach, which loses the exit code.)
 /// </summary>
 public static class OciExec
 {
@@ -31,48 +36,51 @@ public static class OciExec
     {
         options ??= new ExecOptions();
         var runtimeLog = Path.Combine(Path.GetTempPath(), $"ociexec-{Guid.NewGuid():N}.json");
-        var console = tty ? ExecConsoleSocket.Create() : null;
+        var args = Arguments(globalArgs, runtimeLog, tty, containerId, command, options);
+        var pty = tty ? HostPty.Open() : default;
         try
         {
-            var psi = new ProcessStartInfo(file)
+            var psi = new ProcessStartInfo(tty ? "/bin/sh" : file)
             {
                 UseShellExecute = false,
                 RedirectStandardInput = true,
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
             };
-            foreach (var a in Arguments(globalArgs, runtimeLog, console?.Path, containerId, command, options))
+            if (tty)
+            {
+                // The runtime's own stdio is a terminal (the slave of our pty): runc exec --tty (not detached) copies
+                // between it and the container's pty, and takes the terminal size from it on SIGWINCH.
+                psi.ArgumentList.Add("-c");
+                psi.ArgumentList.Add("exec \"$@\" <>\"$OCIEXEC_PTY\" >&0 2>&0");
+                psi.ArgumentList.Add("sh");
+                psi.ArgumentList.Add(file);
+                psi.Environment["OCIEXEC_PTY"] = pty.SlavePath;
+            }
+
+            foreach (var a in args)
             {
                 psi.ArgumentList.Add(a);
             }
 
             var process = Process.Start(psi) ?? throw new ExecStartException($"cannot start {file}");
-            var session = new Session(process, runtimeLog);
-            if (console is not null)
-            {
-                await session.UseConsoleAsync(console, ct);
-            }
-
-            return session;
+            return new Session(process, runtimeLog, pty.Master);
         }
         catch
         {
+            pty.Master?.Dispose();
             File.Delete(runtimeLog);
             throw;
-        }
-        finally
-        {
-            console?.Dispose();
         }
     }
 
     internal static List<string> Arguments(
-        IReadOnlyList<string> globalArgs, string runtimeLog, string? consoleSocket, string containerId, IReadOnlyList<string> command, ExecOptions options)
+        IReadOnlyList<string> globalArgs, string runtimeLog, bool tty, string containerId, IReadOnlyList<string> command, ExecOptions options)
     {
         var args = new List<string>(globalArgs) { "--log", runtimeLog, "--log-format", "json", "exec" };
-        if (consoleSocket is not null)
+        if (tty)
         {
-            args.AddRange(["--tty", "--console-socket", consoleSocket]);
+            args.Add("--tty");
         }
 
         if (options.Cwd is not null)
@@ -132,43 +140,49 @@ public static class OciExec
         private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(2);
         private readonly Process _process;
         private readonly string _runtimeLog;
-        private Microsoft.Win32.SafeHandles.SafeFileHandle? _master;
-        private ExecPty? _pty;
-        private Task<string>? _runtimeOutput;
+        private readonly Microsoft.Win32.SafeHandles.SafeFileHandle? _master;
+        private readonly ExecPty? _pty;
 
-        public Session(Process process, string runtimeLog)
+        public Session(Process process, string runtimeLog, Microsoft.Win32.SafeHandles.SafeFileHandle? master)
         {
             _process = process;
             _runtimeLog = runtimeLog;
-            Stdin = process.StandardInput.BaseStream;
-            Stdout = process.StandardOutput.BaseStream;
-            Stderr = process.StandardError.BaseStream;
+            _master = master;
+            if (master is null)
+            {
+                Stdin = process.StandardInput.BaseStream;
+                Stdout = process.StandardOutput.BaseStream;
+                Stderr = process.StandardError.BaseStream;
+            }
+            else
+            {
+                // The pipes are unused (the shell moved the runtime's stdio to the pty).
+                process.StandardInput.Close();
+                // Two views of the master: closing stdin must not end the output.
+                _pty = new ExecPty(master);
+                Stdin = new ExecPty(master);
+                Stdout = _pty;
+            }
+
             Exited = WaitAsync();
         }
 
-        public Stream Stdin { get; private set; }
+        public Stream Stdin { get; }
 
-        public Stream Stdout { get; private set; }
+        public Stream Stdout { get; }
 
-        public Stream? Stderr { get; private set; }
+        public Stream? Stderr { get; }
 
         public Task<int> Exited { get; }
 
-        // With a TTY the process's stdio is the pty; the runtime's own pipes only carry its messages.
-        public async Task UseConsoleAsync(ExecConsoleSocket console, CancellationToken ct)
+        public void Resize(ushort columns, ushort rows)
         {
-            _process.StandardInput.Close();
-            var stdout = _process.StandardOutput.ReadToEndAsync(CancellationToken.None);
-            var stderr = _process.StandardError.ReadToEndAsync(CancellationToken.None);
-            _runtimeOutput = Task.WhenAll(stdout, stderr).ContinueWith(t => string.Concat(t.Result), TaskScheduler.Default);
-            _master = await console.ReceiveAsync(_process.WaitForExitAsync(CancellationToken.None), ct);
-            _pty = _master is null ? null : new ExecPty(_master);
-            Stdin = _pty ?? Stream.Null;
-            Stdout = _pty ?? Stream.Null;
-            Stderr = null;
+            if (_pty is not null && !_process.HasExited)
+            {
+                _pty.Resize(columns, rows);
+                _ = ExecNative.Kill(_process.Id, ExecNative.SigWinch);
+            }
         }
-
-        public void Resize(ushort columns, ushort rows) => _pty?.Resize(columns, rows);
 
         public async ValueTask DisposeAsync()
         {
@@ -198,11 +212,6 @@ public static class OciExec
             await _process.WaitForExitAsync();
             int code = _process.ExitCode;
             var error = StartError(code, _runtimeLog);
-            if (error is null && code == 255 && _runtimeOutput is not null && _master is null)
-            {
-                error = (await _runtimeOutput).Trim();
-            }
-
             return error is null ? code : throw new ExecStartException(error);
         }
     }

@@ -39,7 +39,12 @@ internal sealed record KubeletStatus
         [property: JsonPropertyName("reason")] string? Reason,
         [property: JsonPropertyName("message")] string Message);
 
-    private static readonly JsonSerializerOptions Json = new() { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
+    // Quotes as \" (not \u0022), as Go writes them.
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
     public static KubeletStatus Success() => new() { Status = "Success" };
 
