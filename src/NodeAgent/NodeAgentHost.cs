@@ -16,9 +16,9 @@ public static class NodeAgentHost
 {
     public static async Task<int> RunAsync(NodeAgentOptions options, CancellationToken ct)
     {
-        using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o =>
+        // Structured lines (one JSON object each), as the apiserver and kvserver log.
+        using var loggers = LoggerFactory.Create(b => b.AddJsonConsole(o =>
         {
-            o.SingleLine = true;
             o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
             o.UseUtcTimestamp = true;
         }).SetMinimumLevel(LogLevel.Information).AddFilter("Microsoft.AspNetCore", LogLevel.Warning));
@@ -28,12 +28,12 @@ public static class NodeAgentHost
         Directory.CreateDirectory(options.RootDir);
         var images = new ImageStore(options.RootDir);
         IContainerRuntime runtime = options.ContainerRuntime == "hollow"
-            ? throw new ArgumentException("the hollow runtime is not available yet; use --container-runtime runc or crun")
+            ? new HollowRuntime()
             : await OciRuntime.CreateAsync(options.ContainerRuntime, options.RootDir, images, loggers.CreateLogger("runtime"), ct);
         var address = options.Address is "0.0.0.0" or "::" ? "127.0.0.1" : options.Address;
         var node = new NodeInfo(options.NodeName, address, Environment.ProcessorCount, NodeRegistrar.MemoryBytes());
         var env = new EnvResolver(client, node);
-        var ctx = new PodContext(client, runtime, images, new VolumeManager(client, env), env,
+        var ctx = new PodContext(client, runtime, runtime is HollowRuntime ? new HollowImages() : images, new VolumeManager(client, env), env,
             new EventRecorder(client, options.NodeName, loggers.CreateLogger("events")), node, Path.GetFullPath(options.RootDir), loggers.CreateLogger("pods"));
         var pods = new PodManager(ctx);
         await using var server = await KubeletServer.StartAsync(new KubeletServerOptions

@@ -9,6 +9,20 @@ namespace KvCluster.NodeAgent.Images;
 public sealed record Image(string Reference, string Id, string RootFs, IReadOnlyList<string> Entrypoint, IReadOnlyList<string> Cmd,
     IReadOnlyList<string> Env, string? WorkingDir, string? User, long SizeBytes);
 
+/// <summary>Where pod workers get images: the node's store, or (hollow nodes) anything asked for.</summary>
+public interface IImageSource
+{
+    /// <summary>The image; throws <see cref="ImageNotPresentException"/> when it cannot be had.</summary>
+    Task<Image> GetAsync(string name, CancellationToken ct);
+}
+
+/// <summary>Every image exists on a hollow node (nothing is run from it).</summary>
+public sealed class HollowImages : IImageSource
+{
+    public Task<Image> GetAsync(string name, CancellationToken ct) =>
+        Task.FromResult(new Image(ImageReference.Parse(name).ToString(), "sha256:" + new string('0', 64), "/nonexistent", [], ["hollow"], [], null, null, 0));
+}
+
 /// <summary>The image cannot be found locally: no registry is reachable, so this is a pull failure.</summary>
 public sealed class ImageNotPresentException(string message) : Exception(message);
 
@@ -17,7 +31,7 @@ public sealed class ImageNotPresentException(string message) : Exception(message
 /// No registry is reachable from these machines: images are imported (OCI layouts, root filesystems),
 /// and busybox (any tag) is made on first use from Debian's busybox-static.
 /// </summary>
-public sealed class ImageStore(string rootDir)
+public sealed class ImageStore(string rootDir) : IImageSource
 {
     public const string BusyboxBinary = "/bin/busybox";
     private readonly string _dir = Path.Combine(rootDir, "images");

@@ -10,7 +10,7 @@ namespace KvCluster.NodeAgent.Pods;
 public sealed record PodContext(
     IKubernetes Client,
     IContainerRuntime Runtime,
-    ImageStore Images,
+    IImageSource Images,
     VolumeManager Volumes,
     EnvResolver Env,
     EventRecorder Events,

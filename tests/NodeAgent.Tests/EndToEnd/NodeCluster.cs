@@ -4,8 +4,8 @@ using KvCluster.KvServer.Tests.Infra;
 namespace KvCluster.NodeAgent.Tests.EndToEnd;
 
 /// <summary>
-/// An apiserver (embedded store) and two node agents shared by the end-to-end tests: "runc-node" with
-/// runc and "crun-node" with crun. Tests work in their own namespaces and name their node in spec.nodeName.
+/// An apiserver (embedded store) and three node agents shared by the end-to-end tests: "runc-node" with
+/// runc, "crun-node" with crun and "hollow-node" with the simulating runtime. Tests work in their own namespaces and name their node in spec.nodeName.
 /// </summary>
 public sealed class NodeCluster : IAsyncLifetime
 {
@@ -17,19 +17,24 @@ public sealed class NodeCluster : IAsyncLifetime
 
     public NodeAgentProcess Crun { get; private set; } = null!;
 
+    public NodeAgentProcess Hollow { get; private set; } = null!;
+
     public async Task InitializeAsync()
     {
         _api = await ApiServerProcess.StartAsync(false);
         var runc = NodeAgentProcess.StartAsync(_api.Kubeconfig, "runc-node", "runc");
         var crun = NodeAgentProcess.StartAsync(_api.Kubeconfig, "crun-node", "crun");
+        var hollow = NodeAgentProcess.StartAsync(_api.Kubeconfig, "hollow-node", "hollow");
         Runc = await runc;
         Crun = await crun;
+        Hollow = await hollow;
     }
 
     public async Task DisposeAsync()
     {
         await Runc.DisposeAsync();
         await Crun.DisposeAsync();
+        await Hollow.DisposeAsync();
         if (_api is not null)
         {
             await _api.DisposeAsync();
