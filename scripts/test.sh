@@ -20,6 +20,13 @@ if ! command -v etcd >/dev/null || ! command -v etcdctl >/dev/null; then
   apt-get update -qq
   apt-get install -y -qq etcd-server etcd-client >/dev/null
 fi
+# The NodeAgent tests run pods as real containers: runc and crun, with busybox-static for the built-in busybox image.
+if ! command -v runc >/dev/null || ! command -v crun >/dev/null || [[ ! -x /bin/busybox ]]; then
+  echo "installing runc, crun and busybox-static (Debian) for the NodeAgent tests"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq runc crun busybox-static >/dev/null
+fi
 # Debian's etcd package may start a system etcd on 2379; the tests use their own ports, but stop it anyway.
 if command -v systemctl >/dev/null && systemctl is-active --quiet etcd 2>/dev/null; then
   systemctl stop etcd || true

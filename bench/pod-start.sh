@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Pod start latency on one node agent: an apiserver (embedded store, a free port, a fresh temporary
+# data dir) and one nodeagent (runc, node "bench-node"), then apibench podstart:
+#   1) --pods N created all at once (8 clients), kept running: the agent's RSS with N pods is read
+#   2) the same N pods again, created at 10 pods/s
+# Each reports create → Running (seen through a watch) p50/p90/p99/max, then deletes its pods. Writes
+# bench/results/<date>-pod-start.md (or --out FILE) with the machine, the commands and the agent's
+# peak RSS (VmHWM).   bench/pod-start.sh [--pods 100] [--out FILE]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+pods=100 out=""
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --pods) pods=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    *) echo "usage: $0 [--pods N] [--out FILE]" >&2; exit 2 ;;
+  esac
+done
+out=${out:-bench/results/$(date -u +%F)-pod-start.md}
+command -v runc >/dev/null && [[ -x /bin/busybox ]] || { echo "needs runc and busybox-static (apt-get install -y runc busybox-static)" >&2; exit 1; }
+
+echo "building (Release)" >&2
+dotnet build src/ApiServer -c Release -v quiet -nologo >/dev/null
+dotnet build src/NodeAgent -c Release -v quiet -nologo >/dev/null
+dotnet build bench/ApiBench -c Release -v quiet -nologo >/dev/null
+
+tmp=$(mktemp -d /tmp/pod-start-XXXXXX)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+api="" agent=""
+cleanup() {
+  [[ -n "$agent" ]] && kill -TERM "$agent" 2>/dev/null && wait "$agent" 2>/dev/null || true
+  [[ -n "$api" ]] && kill -TERM "$api" 2>/dev/null && wait "$api" 2>/dev/null || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+dotnet src/ApiServer/bin/Release/net10.0/apiserver.dll --data-dir "$tmp/api" --secure-port "$port" >"$tmp/api.log" 2>&1 &
+api=$!
+for _ in $(seq 1 300); do [[ -f "$tmp/api/admin.kubeconfig" ]] && break; sleep 0.2; done
+kubeconfig="$tmp/api/admin.kubeconfig"
+dotnet src/NodeAgent/bin/Release/net10.0/nodeagent.dll --kubeconfig "$kubeconfig" --node-name bench-node --root-dir "$tmp/node" \
+  --container-runtime runc --port 0 >"$tmp/agent.log" 2>&1 &
+agent=$!
+for _ in $(seq 1 300); do grep -q "registered node bench-node" "$tmp/agent.log" && break; sleep 0.2; done
+
+bench() { dotnet bench/ApiBench/bin/Release/net10.0/apibench.dll podstart --kubeconfig "$kubeconfig" --node bench-node --pods "$pods" --timeout-seconds 120 "$@"; }
+echo "run 1: $pods pods at once" >&2
+burst=$(bench --namespace burst --clients 8 --keep --json "$tmp/burst.json")
+rss_running=$(awk '/VmRSS/ {print $2}' /proc/$agent/status)
+kubectl --kubeconfig "$kubeconfig" delete pods --all -n burst --wait=true >/dev/null
+echo "run 2: $pods pods at 10/s" >&2
+paced=$(bench --namespace paced --rate 10 --json "$tmp/paced.json")
+hwm=$(awk '/VmHWM/ {print $2}' /proc/$agent/status)
+
+j() { python3 -c "import json,sys; d=json.load(open('$1')); print(d['$2'])"; }
+mkdir -p "$(dirname "$out")"
+{
+  echo "# Pod start latency on one node agent (runc) — $(date -u +%F)"
+  echo
+  echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r), runc $(runc --version | awk 'NR==1 {print $3}'); apiserver on the embedded store and the node agent on the same machine."
+  echo "Command: \`bench/pod-start.sh --pods $pods\` (apibench podstart: create → pod Running seen through a watch; image busybox, present)."
+  echo
+  echo "| run | pods Running | p50 ms | p90 ms | p99 ms | max ms | target p99 | Kubernetes SLO p99 |"
+  echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
+  for run in burst paced; do
+    f="$tmp/$run.json"
+    label=$([[ $run == burst ]] && echo "all at once (8 clients)" || echo "10 pods/s")
+    p99=$(j "$f" start_p99_ms)
+    verdict=$(python3 -c "print('PASS' if $p99 <= 300 else 'MISS')")
+    echo "| $label | $(j "$f" running)/$pods | $(j "$f" start_p50_ms) | $(j "$f" start_p90_ms) | $p99 | $(j "$f" start_max_ms) | <= 300 ($verdict) | 5000 |"
+  done
+  echo
+  echo "Node agent memory: RSS with $pods pods running $((rss_running / 1024)) MiB; peak RSS over both runs (VmHWM) $((hwm / 1024)) MiB."
+  echo
+  echo '```'
+  echo "$burst"
+  echo "$paced"
+  echo '```'
+} >"$out"
+cat "$out"
