@@ -14,7 +14,7 @@ public sealed class TestPki : IDisposable
         req.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
         req.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(req.PublicKey, false));
         var now = DateTimeOffset.UtcNow;
-        Ca = Reload(req.CreateSelfSigned(now.AddMinutes(-5), now.AddDays(1)));
+        Ca = Reload(req.CreateSelfSigned(now.AddMinutes(-5), now.AddDays(30)));
     }
 
     public X509Certificate2 Ca { get; }
