@@ -69,7 +69,9 @@ public sealed class ImageStore(string rootDir) : IImageSource
 
     public bool Remove(string name)
     {
-        var dir = DirOf(ImageReference.Parse(name));
+        var reference = ImageReference.Parse(name);
+        _cache.TryRemove(reference, out _);
+        var dir = DirOf(reference);
         if (!Directory.Exists(dir))
         {
             return false;
@@ -102,10 +104,28 @@ public sealed class ImageStore(string rootDir) : IImageSource
         }
 
         Directory.Move(staging, final);
+        _cache.TryRemove(reference, out _);
         return ReadDir(final)!;
     }
 
-    private Image? Read(ImageReference reference) => ReadDir(DirOf(reference));
+    // Read once per reference: every container start asks, and the image's files do not change while stored.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ImageReference, Image> _cache = new();
+
+    private Image? Read(ImageReference reference)
+    {
+        if (_cache.TryGetValue(reference, out var cached) && Directory.Exists(cached.RootFs))
+        {
+            return cached;
+        }
+
+        var image = ReadDir(DirOf(reference));
+        if (image is not null)
+        {
+            _cache[reference] = image;
+        }
+
+        return image;
+    }
 
     private string DirOf(ImageReference reference) =>
         Path.Combine(_dir, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(reference.ToString())))[..32]);

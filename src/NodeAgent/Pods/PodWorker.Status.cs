@@ -10,6 +10,7 @@ namespace KvCluster.NodeAgent.Pods;
 public sealed partial class PodWorker
 {
     private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private string? _lastWritten;
 
     private void MarkDirty()
     {
@@ -72,11 +73,18 @@ public sealed partial class PodWorker
 
     private async Task WriteStatusAsync()
     {
-        var status = BuildStatus();
-        var patch = new V1Patch("{\"status\":" + KubernetesJson.Serialize(status) + "}", V1Patch.PatchType.MergePatch);
+        var json = KubernetesJson.Serialize(BuildStatus());
+        // The periodic wake-up writes only what changed: an unchanged pod costs the apiserver nothing.
+        if (json == _lastWritten)
+        {
+            return;
+        }
+
+        var patch = new V1Patch("{\"status\":" + json + "}", V1Patch.PatchType.MergePatch);
         try
         {
             await _ctx.Client.CoreV1.PatchNamespacedPodStatusAsync(patch, _pod.Name(), _pod.Namespace());
+            _lastWritten = json;
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
         {

@@ -10,13 +10,18 @@ public sealed record OciCommand(string Name, string File, IReadOnlyList<string> 
 {
     public static OciCommand For(string runtime, string stateRoot) => runtime switch
     {
-        "runc" => new("runc", "runc", ["--root", stateRoot]),
+        // An absolute path: Process.Start would search PATH on every container start.
+        "runc" => new("runc", Which("runc"), ["--root", stateRoot]),
         "crun" => HybridCgroups()
-            ? new("crun", "unshare", ["-m", "--propagation", "private", "sh", "-c",
+            ? new("crun", Which("unshare"), ["-m", "--propagation", "private", "sh", "-c",
                 "mount -t tmpfs none /sys/fs/cgroup/unified 2>/dev/null; exec crun \"$@\"", "crun", "--root", stateRoot])
-            : new("crun", "crun", ["--root", stateRoot]),
+            : new("crun", Which("crun"), ["--root", stateRoot]),
         _ => throw new ArgumentException($"not an OCI runtime: {runtime}"),
     };
+
+    private static string Which(string name) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "/usr/sbin:/usr/bin:/sbin:/bin").Split(':')
+            .Select(d => Path.Combine(d, name)).FirstOrDefault(System.IO.File.Exists) ?? name;
 
     private static bool HybridCgroups() => Directory.Exists("/sys/fs/cgroup/unified") && System.IO.File.Exists("/sys/fs/cgroup/unified/cgroup.controllers");
 
