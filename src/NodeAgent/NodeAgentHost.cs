@@ -31,7 +31,7 @@ public static class NodeAgentHost
             ? new HollowRuntime()
             : await OciRuntime.CreateAsync(options.ContainerRuntime, options.RootDir, images, loggers.CreateLogger("runtime"), ct);
         var address = options.Address is "0.0.0.0" or "::" ? "127.0.0.1" : options.Address;
-        var node = new NodeInfo(options.NodeName, address, Environment.ProcessorCount, NodeRegistrar.MemoryBytes());
+        var node = new NodeInfo(options.NodeName, address, Environment.ProcessorCount, NodeRegistrar.MemoryBytes(), options.PodMaxPids);
         var env = new EnvResolver(client, node);
         var ctx = new PodContext(client, runtime, runtime is HollowRuntime ? new HollowImages() : images, new VolumeManager(client, env), env,
             new EventRecorder(client, options.NodeName, loggers.CreateLogger("events")), node, Path.GetFullPath(options.RootDir), loggers.CreateLogger("pods"));

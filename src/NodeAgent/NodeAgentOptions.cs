@@ -28,6 +28,9 @@ public sealed record NodeAgentOptions
     /// <summary>--client-ca-file: the CA whose client certificates may call the kubelet API (default: the kubeconfig's CA).</summary>
     public string? ClientCaFile { get; init; }
 
+    /// <summary>--pod-max-pids: the most processes each container of a pod may have (-1: no limit), as the kubelet's flag.</summary>
+    public long PodMaxPids { get; init; } = -1;
+
     /// <summary>--node-status-update-frequency: how often the Node's status is posted.</summary>
     public TimeSpan NodeStatusUpdateFrequency { get; init; } = TimeSpan.FromSeconds(10);
 
@@ -62,6 +65,7 @@ public sealed record NodeAgentOptions
                 "client-ca-file" => o with { ClientCaFile = Value() },
                 "node-status-update-frequency" => o with { NodeStatusUpdateFrequency = TimeSpan.FromSeconds(Int()) },
                 "node-lease-duration-seconds" => o with { NodeLeaseDurationSeconds = Int() },
+                "pod-max-pids" => o with { PodMaxPids = long.TryParse(Value(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var pids) && pids >= -1 ? pids : throw new ArgumentException("invalid value for --pod-max-pids: want -1 or a non-negative integer") },
                 _ => throw new ArgumentException($"unknown flag: --{name}"),
             };
         }

@@ -210,4 +210,4 @@ public sealed class EnvResolver(IKubernetes client, NodeInfo node)
 }
 
 /// <summary>What the pods of this node learn of it: its name, address and capacity.</summary>
-public sealed record NodeInfo(string Name, string Address, int Cpus, long MemoryBytes);
+public sealed record NodeInfo(string Name, string Address, int Cpus, long MemoryBytes, long PodMaxPids = -1);

@@ -276,7 +276,7 @@ public sealed partial class PodWorker
             Env = [.. env.Select(kv => $"{kv.Key}={kv.Value}")],
             WorkingDir = spec.WorkingDir is { Length: > 0 } w ? w : image.WorkingDir ?? "/",
             Mounts = Mounts(spec),
-            Resources = Resources(spec),
+            Resources = Resources(spec) with { PidsLimit = _ctx.Node.PodMaxPids >= 0 ? _ctx.Node.PodMaxPids : null },
             Security = security,
             Stdin = spec.Stdin == true,
             StdinOnce = spec.StdinOnce == true,

@@ -37,15 +37,18 @@ public sealed class NodeAgentProcess : IAsyncDisposable
 
     public static string Dll => Path.Combine(AppContext.BaseDirectory, "nodeagent.dll");
 
-    public static async Task<NodeAgentProcess> StartAsync(string kubeconfig, string name, string runtime)
+    /// <summary>Starts an agent in a fresh root dir, or in <paramref name="root"/> (a restart after <see cref="Kill"/>).</summary>
+    public static async Task<NodeAgentProcess> StartAsync(string kubeconfig, string name, string runtime, string? root = null, params string[] extraFlags)
     {
-        var root = Path.Combine(Path.GetTempPath(), $"nodeagent-test-{Guid.NewGuid():N}");
+        var restart = root is not null;
+        root ??= Path.Combine(Path.GetTempPath(), $"nodeagent-test-{Guid.NewGuid():N}");
         Directory.CreateDirectory(root);
         var (process, output) = Processes.Start("dotnet",
-            [Dll, "--kubeconfig", kubeconfig, "--node-name", name, "--root-dir", root, "--container-runtime", runtime, "--port", "0"]);
+            [Dll, "--kubeconfig", kubeconfig, "--node-name", name, "--root-dir", root, "--container-runtime", runtime, "--port", "0", .. extraFlags]);
         var agent = new NodeAgentProcess(name, runtime, root, process, output);
         var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!agent.Output.Contains($"registered node {name}", StringComparison.Ordinal))
+        var ready = restart ? $"node {name} already registered" : $"registered node {name}";
+        while (!agent.Output.Contains(ready, StringComparison.Ordinal))
         {
             if (process.HasExited || DateTime.UtcNow > deadline)
             {
@@ -56,6 +59,13 @@ public sealed class NodeAgentProcess : IAsyncDisposable
         }
 
         return agent;
+    }
+
+    /// <summary>kill -9 of the agent alone: its containers, mounts and root dir stay, as after a crash.</summary>
+    public void Kill()
+    {
+        _ = Processes.RunAsync("kill", ["-KILL", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]).Result;
+        _process.WaitForExit(10_000);
     }
 
     public async ValueTask DisposeAsync()
