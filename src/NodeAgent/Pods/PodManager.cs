@@ -146,7 +146,8 @@ public sealed class PodManager(PodContext ctx) : IContainerStreams
         lock (worker.Lock)
         {
             var running = status.Running ?? throw new ContainerLookupException($"container {container} is not running");
-            return new ContainerAttach(log, running.Stdin, false);
+            var stdinOnce = worker.Pod.Spec.Containers.FirstOrDefault(c => c.Name == container)?.StdinOnce == true;
+            return new ContainerAttach(log, running.Stdin, false, StdinOnce: stdinOnce);
         }
     }
 }

@@ -26,9 +26,14 @@ public sealed partial class PodWorker
         }
     }
 
-    /// <summary>Writes the status whenever it changed (coalescing bursts), and every 10 s regardless.</summary>
+    /// <summary>
+    /// Writes the status at once (as the kubelet's first sync does: Pending, containers waiting in
+    /// ContainerCreating, even while a volume cannot be mounted), then whenever it changed (coalescing
+    /// bursts), and every 10 s regardless.
+    /// </summary>
     private async Task StatusLoopAsync()
     {
+        MarkDirty();
         while (true)
         {
             await _dirty.WaitAsync(TimeSpan.FromSeconds(10));

@@ -31,9 +31,10 @@ public sealed record ContainerLog(string Path, Func<bool> Running);
 
 /// <summary>
 /// A running container's log (for output), its stdin (null when the container has none) and, with a TTY,
-/// how to resize its terminal (null without one).
+/// how to resize its terminal (null without one). With <see cref="StdinOnce"/> (the spec's stdinOnce) the
+/// container's stdin is closed when the first attach that fed it ends, so the process sees end of input.
 /// </summary>
-public sealed record ContainerAttach(ContainerLog Log, Stream? Stdin, bool Tty, Action<ushort, ushort>? Resize = null);
+public sealed record ContainerAttach(ContainerLog Log, Stream? Stdin, bool Tty, Action<ushort, ushort>? Resize = null, bool StdinOnce = false);
 
 /// <summary>One exec'd process: its streams, its exit code, and the terminal size (with a TTY).</summary>
 public interface IExecSession : IAsyncDisposable

@@ -235,7 +235,8 @@ public sealed class VolumeManager(IKubernetes client, EnvResolver env)
             throw new VolumeException($"persistentvolumeclaim \"{claimName}\" not found");
         }
 
-        if (pvc.Spec.VolumeName is not { Length: > 0 } pvName)
+        // As the kubelet: a claim is usable once bound (phase Bound, a volume named), not merely when it names a volume.
+        if (pvc.Status?.Phase != "Bound" || pvc.Spec.VolumeName is not { Length: > 0 } pvName)
         {
             throw new VolumeException($"persistentvolumeclaim \"{claimName}\" is not bound");
         }

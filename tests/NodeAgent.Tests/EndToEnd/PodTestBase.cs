@@ -42,10 +42,36 @@ public abstract class PodTestBase(NodeCluster cluster) : IDisposable
         return last;
     }
 
+    /// <summary>Reads something (kubectl logs, an exec's output) until <paramref name="done"/> holds or <paramref name="seconds"/> pass; returns the last reading.</summary>
+    protected static async Task<string> PollAsync(Func<Task<string>> read, Func<string, bool> done, int seconds = 10)
+    {
+        var sw = Stopwatch.StartNew();
+        var last = await read();
+        while (!done(last) && sw.Elapsed < TimeSpan.FromSeconds(seconds))
+        {
+            await Task.Delay(200);
+            last = await read();
+        }
+
+        return last;
+    }
+
+    /// <summary>kubectl's output for <paramref name="args"/>, stdout only, whatever its exit code (for polling).</summary>
+    protected async Task<string> StdoutAsync(params string[] args) => (await K.RunAsync(args)).Stdout;
+
     protected Task<string> PhaseAsync(string ns, string pod, string phase, int seconds = 30) =>
         WaitForAsync(ns, pod, "{.status.phase}", p => p == phase, seconds);
 
     protected static string Node(string runtime) => runtime == "crun" ? "crun-node" : "runc-node";
+
+    /// <summary>What a started kubectl (<see cref="Kubectl.Start"/>) has printed so far, without carriage returns.</summary>
+    protected static string Text(System.Text.StringBuilder output)
+    {
+        lock (output)
+        {
+            return output.ToString().Replace("\r", "", StringComparison.Ordinal);
+        }
+    }
 
     private static string Tail(string s) => s.Length > 3000 ? s[^3000..] : s;
 

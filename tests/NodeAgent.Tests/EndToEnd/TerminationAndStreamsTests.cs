@@ -132,12 +132,4 @@ public sealed class TerminationAndStreamsTests(NodeCluster cluster) : PodTestBas
         Assert.Equal("FROM STDIN\n", piped.Stdout);
         await K.OkAsync($"delete pod shell -n {ns} --wait=false");
     }
-
-    private static string Text(System.Text.StringBuilder sb)
-    {
-        lock (sb)
-        {
-            return sb.ToString().Replace("\r", "", StringComparison.Ordinal);
-        }
-    }
 }

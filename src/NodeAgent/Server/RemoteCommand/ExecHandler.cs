@@ -89,6 +89,16 @@ internal static class ExecHandler
             return;
         }
 
+        // stdinOnce: the first attach that feeds stdin owns it; when it closes stdin or goes, the container's stdin closes.
+        var closesStdin = attach.StdinOnce && request.Stdin && attach.Stdin is not null;
+        void CloseStdin()
+        {
+            if (closesStdin)
+            {
+                attach.Stdin!.Dispose();
+            }
+        }
+
         using var ws = await ctx.WebSockets.AcceptWebSocketAsync(protocol.Name);
         using var session = new ChannelSession(ws, protocol, request);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted);
@@ -96,7 +106,7 @@ internal static class ExecHandler
         try
         {
             await session.SendReadyAsync(ct);
-            var receiving = session.ReceiveAsync(attach.Stdin, attach.Resize, () => { }, ct);
+            var receiving = session.ReceiveAsync(attach.Stdin, attach.Resize, CloseStdin, ct);
             var output = FollowAsync(session, attach, request, ct);
             if (await Task.WhenAny(output, receiving) == receiving)
             {
@@ -112,6 +122,7 @@ internal static class ExecHandler
         finally
         {
             await cts.CancelAsync();
+            CloseStdin();
         }
     }
 
