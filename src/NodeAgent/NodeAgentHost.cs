@@ -29,7 +29,7 @@ public static class NodeAgentHost
         var images = new ImageStore(options.RootDir);
         IContainerRuntime runtime = options.ContainerRuntime == "hollow"
             ? new HollowRuntime()
-            : await OciRuntime.CreateAsync(options.ContainerRuntime, options.RootDir, images, loggers.CreateLogger("runtime"), ct);
+            : await OciRuntime.CreateAsync(options.ContainerRuntime, options.RootDir, loggers.CreateLogger("runtime"), ct);
         var address = options.Address is "0.0.0.0" or "::" ? "127.0.0.1" : options.Address;
         var node = new NodeInfo(options.NodeName, address, Environment.ProcessorCount, NodeRegistrar.MemoryBytes(), options.PodMaxPids);
         var env = new EnvResolver(client, node);

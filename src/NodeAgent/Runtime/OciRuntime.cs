@@ -8,23 +8,26 @@ using Microsoft.Extensions.Logging;
 namespace KvCluster.NodeAgent.Runtime;
 
 /// <summary>
-/// Runs pods with an OCI runtime (runc or crun): a sandbox is a pause process (busybox sleep) owning the
-/// pod's network, IPC and UTS namespaces; each container is a bundle whose root is an overlay of its
-/// image, run in the foreground by the runtime so the agent holds its stdio and its exit status.
-/// State: &lt;root-dir&gt;/runtime (the runtime's --root), bundles in &lt;root-dir&gt;/containers/&lt;id&gt;.
+/// Runs pods with an OCI runtime (runc or crun). A sandbox is the pod's network, IPC and UTS namespaces,
+/// created by unshare(1) and pinned to files (as CRI-O's pinns does) rather than held by a pause
+/// process: no process per pod, and one short exec instead of a runtime invocation. Each container is
+/// a bundle whose root is an overlay of its image, run in the foreground by the runtime so the agent
+/// holds its stdio and its exit status, and which joins the pinned namespaces.
+/// State: &lt;root-dir&gt;/runtime (the runtime's --root), bundles in &lt;root-dir&gt;/containers/&lt;id&gt;,
+/// pinned namespaces in &lt;root-dir&gt;/sandboxes/&lt;id&gt;/{net,ipc,uts}.
 /// </summary>
 public sealed class OciRuntime : IContainerRuntime
 {
     private readonly OciCommand _cmd;
     private readonly string _bundles;
-    private readonly ImageStore _images;
+    private readonly string _sandboxes;
     private readonly ILogger _log;
 
-    private OciRuntime(OciCommand cmd, string rootDir, ImageStore images, ILogger log, string version)
+    private OciRuntime(OciCommand cmd, string rootDir, ILogger log, string version)
     {
         _cmd = cmd;
         _bundles = Path.Combine(rootDir, "containers");
-        _images = images;
+        _sandboxes = Path.Combine(rootDir, "sandboxes");
         _log = log;
         Version = version;
     }
@@ -36,13 +39,13 @@ public sealed class OciRuntime : IContainerRuntime
     internal OciCommand Command => _cmd;
 
     /// <summary>Creates the runtime and removes what an earlier run of the agent left (containers, mounts, bundles).</summary>
-    public static async Task<OciRuntime> CreateAsync(string runtime, string rootDir, ImageStore images, ILogger log, CancellationToken ct)
+    public static async Task<OciRuntime> CreateAsync(string runtime, string rootDir, ILogger log, CancellationToken ct)
     {
         var state = Path.Combine(rootDir, "runtime", runtime);
         Directory.CreateDirectory(state);
         var cmd = OciCommand.For(runtime, state);
         var version = await cmd.VersionAsync();
-        var r = new OciRuntime(cmd, rootDir, images, log, $"{runtime}://{version}");
+        var r = new OciRuntime(cmd, rootDir, log, $"{runtime}://{version}");
         await r.CleanUpAsync(ct);
         return r;
     }
@@ -64,70 +67,74 @@ public sealed class OciRuntime : IContainerRuntime
             }
         }
 
+        if (Directory.Exists(_sandboxes))
+        {
+            foreach (var dir in Directory.EnumerateDirectories(_sandboxes))
+            {
+                RemovePins(dir);
+            }
+        }
+
         Cgroups.RemoveTree("kvcluster");
     }
 
     public async Task<IPodSandbox> RunPodSandboxAsync(SandboxConfig config, CancellationToken ct)
     {
-        var pause = await _images.GetAsync("busybox", ct);
         var id = NewId();
-        var bundle = Path.Combine(_bundles, id);
-        Directory.CreateDirectory(bundle);
-        var ns = new Dictionary<string, string> { ["mount"] = "" };
-        if (!config.HostPid)
-        {
-            ns["pid"] = "";
-        }
-
+        var dir = Path.Combine(_sandboxes, id);
+        Directory.CreateDirectory(dir);
+        var pins = new List<string>();
         if (!config.HostIpc)
         {
-            ns["ipc"] = "";
+            pins.Add("ipc");
         }
 
         if (!config.HostNetwork)
         {
-            ns["network"] = "";
-            ns["uts"] = "";
+            pins.AddRange(["net", "uts"]);
         }
 
-        var spec = OciSpec.Build(new ContainerConfig
+        var psi = new ProcessStartInfo(Unshare) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var ns in pins)
         {
-            Name = "pause",
-            Image = pause,
-            Args = ["sleep", "2147483647"],
-            Env = ["PATH=/bin"],
-            Security = new SecuritySettings { ReadOnlyRootFilesystem = true, CapabilitiesDrop = ["ALL"] },
-            Logs = (_, _) => Task.CompletedTask,
-        }, pause.RootFs, new OciSpec.Namespaces(ns), Cgroups.PodPath(config.PodUid, "pause"), config.HostNetwork ? null : config.Hostname);
-        await File.WriteAllTextAsync(Path.Combine(bundle, "config.json"), spec.ToJsonString(), ct);
-
-        var pidFile = Path.Combine(bundle, "pid");
-        // The detached pause process inherits the runtime's stdio: none of it may be a pipe we wait on.
-        var errFile = Path.Combine(bundle, "run.err");
-        var psi = new ProcessStartInfo("sh") { UseShellExecute = false };
-        foreach (var a in new[] { "-c", "err=$1; shift; exec \"$@\" </dev/null >/dev/null 2>\"$err\"", "sh", errFile, _cmd.File })
-        {
-            psi.ArgumentList.Add(a);
+            File.WriteAllBytes(Path.Combine(dir, ns), []);
+            psi.ArgumentList.Add($"--{ns}={Path.Combine(dir, ns)}");
         }
 
-        foreach (var a in _cmd.GlobalArgs.Concat(["run", "-d", "--pid-file", pidFile, "-b", bundle, id]))
+        // Inside the new namespaces: the pod's hostname, and loopback up (nothing else: a later issue joins pods to a network).
+        foreach (var a in new[] { ImageStore.BusyboxBinary, "sh", "-c", config.HostNetwork ? "true" : "hostname \"$1\" && ip link set lo up", "sh", config.Hostname })
         {
             psi.ArgumentList.Add(a);
         }
 
         using var p = Process.Start(psi)!;
-        // Not cancelled: once started, the sandbox must be returned so that it is also removed.
+        var output = p.StandardOutput.ReadToEndAsync(CancellationToken.None);
+        var err = await p.StandardError.ReadToEndAsync(CancellationToken.None);
+        // Not cancelled: once the namespaces exist, the sandbox must be returned so that it is also removed.
         await p.WaitForExitAsync(CancellationToken.None);
+        await output;
+        var sandbox = new OciSandbox(this, id, dir, pins, config);
         if (p.ExitCode != 0)
         {
-            var err = File.Exists(errFile) ? await File.ReadAllTextAsync(errFile, ct) : "";
-            TryDelete(bundle);
-            throw new IOException($"failed to start the pod sandbox: {_cmd.Name}: {err.Trim()}");
+            await sandbox.DisposeAsync();
+            throw new IOException($"failed to create the pod sandbox's namespaces: unshare: {err.Trim()}");
         }
 
-        var pid = int.Parse((await File.ReadAllTextAsync(pidFile, ct)).Trim(), System.Globalization.CultureInfo.InvariantCulture);
-        return new OciSandbox(this, id, bundle, pid, config);
+        return sandbox;
     }
+
+    /// <summary>Removes pinned namespaces (bind mounts of nsfs files) and their directory.</summary>
+    internal static void RemovePins(string dir)
+    {
+        foreach (var ns in new[] { "net", "ipc", "uts" })
+        {
+            Native.Unmount(Path.Combine(dir, ns));
+        }
+
+        TryDelete(dir);
+    }
+
+    private static readonly string Unshare = File.Exists("/usr/bin/unshare") ? "/usr/bin/unshare" : "unshare";
 
     internal static string NewId() => "kv" + Guid.NewGuid().ToString("N")[..30];
 
@@ -150,8 +157,8 @@ public sealed class OciRuntime : IContainerRuntime
     }
 }
 
-/// <summary>A sandbox: the pause process whose namespaces the pod's containers join.</summary>
-internal sealed class OciSandbox(OciRuntime runtime, string id, string bundle, int pausePid, SandboxConfig config) : IPodSandbox
+/// <summary>A sandbox: the pinned namespaces the pod's containers join.</summary>
+internal sealed class OciSandbox(OciRuntime runtime, string id, string pinDir, IReadOnlyList<string> pins, SandboxConfig config) : IPodSandbox
 {
     public string Id => id;
 
@@ -172,18 +179,21 @@ internal sealed class OciSandbox(OciRuntime runtime, string id, string bundle, i
             ns["pid"] = "";
         }
 
-        foreach (var (type, file, host) in new[] { ("ipc", "ipc", config.HostIpc), ("network", "net", config.HostNetwork), ("uts", "uts", config.HostNetwork) })
+        foreach (var (type, file) in new[] { ("ipc", "ipc"), ("network", "net"), ("uts", "uts") })
         {
-            if (!host)
+            if (pins.Contains(file))
             {
-                ns[type] = $"/proc/{pausePid}/ns/{file}";
+                ns[type] = Path.Combine(pinDir, file);
             }
         }
 
         var spec = OciSpec.Build(c, rootfs, new OciSpec.Namespaces(ns), Cgroups.PodPath(config.PodUid, cid), null);
         await File.WriteAllTextAsync(Path.Combine(dir, "config.json"), spec.ToJsonString(), ct);
         // runc keeps a stopped container (and its cgroup, with the OOM-kill count) until deleted; crun 1.8 has no --keep.
-        var psi = runtime.Command.StartInfo(runtime.Name == "runc" ? ["run", "--keep", "-b", dir, cid] : ["run", "-b", dir, cid]);
+        var pidFile = Path.Combine(dir, "pid");
+        var psi = runtime.Command.StartInfo(runtime.Name == "runc"
+            ? ["run", "--keep", "--pid-file", pidFile, "-b", dir, cid]
+            : ["run", "--pid-file", pidFile, "-b", dir, cid]);
         psi.RedirectStandardInput = psi.RedirectStandardOutput = psi.RedirectStandardError = true;
         Process p;
         try
@@ -202,22 +212,37 @@ internal sealed class OciSandbox(OciRuntime runtime, string id, string bundle, i
             p.StandardInput.Close();
         }
 
-        return new OciContainer(runtime, cid, dir, p, c, config.PodUid);
+        var container = new OciContainer(runtime, cid, dir, p, c, config.PodUid);
+        await WaitCreatedAsync(pidFile, container);
+        return container;
     }
 
-    public Socket CreateSocket() => NetworkNamespace.CreateSocket(config.HostNetwork ? null : $"/proc/{pausePid}/ns/net");
-
-    public async ValueTask DisposeAsync()
+    /// <summary>
+    /// The runtime writes the pid file once the container exists: only then can hooks, probes and kubectl
+    /// exec reach it (before, `runc exec` answers "container does not exist").
+    /// </summary>
+    private static async Task WaitCreatedAsync(string pidFile, OciContainer container)
     {
-        await runtime.Command.RunAsync(["kill", id, "KILL"], CancellationToken.None);
-        for (var i = 0; i < 50 && Directory.Exists($"/proc/{pausePid}"); i++)
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!File.Exists(pidFile) && !container.Exited.IsCompleted)
         {
-            await Task.Delay(20);
-        }
+            if (DateTime.UtcNow > deadline)
+            {
+                await container.DisposeAsync();
+                throw new IOException("the runtime did not create the container within 10 s");
+            }
 
-        await runtime.Command.RunAsync(["delete", "-f", id], CancellationToken.None);
-        OciRuntime.TryDelete(bundle);
+            await Task.Delay(5);
+        }
+    }
+
+    public Socket CreateSocket() => NetworkNamespace.CreateSocket(pins.Contains("net") ? Path.Combine(pinDir, "net") : null);
+
+    public ValueTask DisposeAsync()
+    {
+        OciRuntime.RemovePins(pinDir);
         Cgroups.RemovePod(config.PodUid);
+        return ValueTask.CompletedTask;
     }
 }
 

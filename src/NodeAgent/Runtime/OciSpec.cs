@@ -149,6 +149,8 @@ public static class OciSpec
             ownNetwork
                 ? Mount("/sys", "sysfs", "sysfs", privileged ? ["nosuid", "noexec", "nodev"] : ["nosuid", "noexec", "nodev", "ro"])
                 : Mount("/sys", "bind", "/sys", privileged ? ["rbind", "nosuid", "noexec", "nodev"] : ["rbind", "nosuid", "noexec", "nodev", "ro"]),
+            // The container's own cgroup directories (its limits as it sees them), not the host's root, as containerd mounts them.
+            Mount("/sys/fs/cgroup", "cgroup", "cgroup", privileged ? ["nosuid", "noexec", "nodev", "relatime"] : ["nosuid", "noexec", "nodev", "relatime", "ro"]),
         };
         foreach (var v in volumes)
         {

@@ -27,7 +27,8 @@ public sealed class CpuRestartAndHostNetworkTests(NodeCluster cluster) : PodTest
         await WaitForAsync(ns, "capped", "{.status.containerStatuses[0].state.running.startedAt}", s => s.Length > 0);
         var ids = await K.OkAsync(["get", "pod", "capped", "-n", ns, "-o", "jsonpath={.metadata.uid} {.status.containerStatuses[0].containerID}"]);
         var (uid, id) = (ids.Split(' ')[0], ids.Split(' ')[1].Split("://")[1]);
-        // The container's cgroup, as the host sees it (inside the container /sys/fs/cgroup is the host's tree).
+        // The container's cgroup, as the host sees it, and as the container sees it (its own cgroup mounted at /sys/fs/cgroup).
+        Assert.Equal("50000\n", await K.OkAsync($"exec capped -n {ns} -- cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us"));
         var cgroup = $"/sys/fs/cgroup/cpu/kvcluster/pod{uid}/{id}";
         Assert.Equal("50000 100000 512", string.Join(' ', new[] { "cpu.cfs_quota_us", "cpu.cfs_period_us", "cpu.shares" }.Select(f => File.ReadAllText(Path.Combine(cgroup, f)).Trim())));
         // And the container's processes are in it.

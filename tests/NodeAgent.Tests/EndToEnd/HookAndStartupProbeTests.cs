@@ -63,6 +63,33 @@ public sealed class HookAndStartupProbeTests(NodeCluster cluster) : PodTestBase(
     }
 
     [Fact]
+    public async Task APostStartHookRunsBesideTheMainProcess()
+    {
+        var ns = await NamespaceAsync();
+        await ApplyAsync(ns, """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: post}
+            spec:
+              nodeName: runc-node
+              terminationGracePeriodSeconds: 1
+              containers:
+              - name: c
+                image: busybox
+                command: ["sh", "-c", "while [ ! -f /tmp/post ]; do sleep 0.05; done; cat /tmp/post; exec sleep 3600"]
+                lifecycle:
+                  postStart:
+                    exec: {command: ["sh", "-c", "echo from-post-start > /tmp/post"]}
+            """);
+        await WaitForAsync(ns, "post", "{.status.containerStatuses[0].state.running.startedAt}", s => s.Length > 0);
+        var logs = await PollAsync(() => StdoutAsync("logs", "post", "-n", ns), s => s == "from-post-start\n");
+        Assert.Equal("from-post-start\n", logs);
+        Assert.Equal("0", await K.OkAsync(["get", "pod", "post", "-n", ns, "-o", "jsonpath={.status.containerStatuses[0].restartCount}"]));
+        Assert.DoesNotContain("FailedPostStartHook", await K.OkAsync($"get events -n {ns}"));
+        await K.OkAsync($"delete pod post -n {ns} --wait=false");
+    }
+
+    [Fact]
     public async Task AStartupProbeHoldsBackLivenessAndReadinessUntilItSucceeds()
     {
         var ns = await NamespaceAsync();
