@@ -16,6 +16,10 @@ public static class NodeAgentHost
 {
     public static async Task<int> RunAsync(NodeAgentOptions options, CancellationToken ct)
     {
+        // Starting a container forks and execs (Process.Start blocks its thread for a moment): when many
+        // pods arrive at once, a thread pool sized for 2 cores would queue them behind its slow growth.
+        ThreadPool.GetMinThreads(out var workers, out var io);
+        ThreadPool.SetMinThreads(Math.Max(workers, 64), io);
         // Structured lines (one JSON object each), as the apiserver and kvserver log.
         using var loggers = LoggerFactory.Create(b => b.AddJsonConsole(o =>
         {
