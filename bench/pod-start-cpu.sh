@@ -3,7 +3,7 @@
 # agent and the whole machine (from /proc) during one apibench podstart burst (after a 10-pod warm-up).
 #   bench/pod-start-cpu.sh [N] [runc|crun]
 set -euo pipefail
-cd /work/main
+cd "$(dirname "$0")/.."
 tmp=$(mktemp -d /tmp/pod-cpu-XXXXXX); port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 dotnet src/ApiServer/bin/Release/net10.0/apiserver.dll --data-dir "$tmp/api" --secure-port "$port" >"$tmp/api.log" 2>&1 & api=$!
 for _ in $(seq 1 300); do [[ -f "$tmp/api/admin.kubeconfig" ]] && break; sleep 0.2; done
