@@ -96,9 +96,15 @@ internal sealed class PodSubresources(ApiRegistry registry, KubeletClient kubele
             throw ApiException.BadRequest($"pod {name} does not have a host assigned");
         }
 
-        var offered = Offered(ctx);
         var uri = target.KubeletUri(verb, KubeletStreamQuery(q, verb == "exec"));
         var key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
+        if (!ctx.WebSockets.IsWebSocketRequest && !target.Running)
+        {
+            await RefuseAsTheKubeletWouldAsync(ctx, target.Container, ct);
+            return;
+        }
+
+        var offered = Offered(ctx);
         using var response = await SendAsync(uri, () => kubelet.UpgradeAsync(uri, key, offered, ct));
         if (response.StatusCode != HttpStatusCode.SwitchingProtocols)
         {
@@ -116,6 +122,20 @@ internal sealed class PodSubresources(ApiRegistry registry, KubeletClient kubele
         using var node = WebSocket.CreateFromStream(stream, new WebSocketCreationOptions { IsServer = false, SubProtocol = protocol, KeepAliveInterval = TimeSpan.FromSeconds(30) });
         using var client = await ctx.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { SubProtocol = protocol });
         await WebSocketRelay.RunAsync(client, node, ct);
+    }
+
+    /// <summary>
+    /// kubectl falls back to SPDY whenever its WebSocket upgrade is refused, so the kubelet's refusal of
+    /// a container that is not running would be hidden behind "SPDY is not served". kube-apiserver passes
+    /// the kubelet's answer through (500, "container not found (\"c\")"), which kubectl shows as
+    /// "unable to upgrade connection: …"; the same answer is given here from the pod's status, without
+    /// asking the kubelet (a WebSocket upgrade would run the command).
+    /// </summary>
+    private static async Task RefuseAsTheKubeletWouldAsync(HttpContext ctx, string container, CancellationToken ct)
+    {
+        ctx.Response.StatusCode = StatusCodes.Status500InternalServerError;
+        ctx.Response.ContentType = "text/plain; charset=utf-8";
+        await ctx.Response.WriteAsync($"container not found (\"{container}\")", ct);
     }
 
     /// <summary>

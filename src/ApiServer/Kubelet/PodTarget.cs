@@ -21,8 +21,19 @@ public sealed record PodTarget(string Namespace, string Pod, string Container, U
         }
 
         var node = await nodes.GetAsync(null, nodeName, ct);
-        return new PodTarget(ns, name, chosen, NodeAddress.KubeletBase(node));
+        return new PodTarget(ns, name, chosen, NodeAddress.KubeletBase(node)) { Running = IsRunning(pod, chosen) };
     }
+
+    /// <summary>
+    /// False when the pod's status shows the container not running (the kubelet execs and attaches only
+    /// into running ones); a container with no status yet is left to the kubelet to judge.
+    /// </summary>
+    public bool Running { get; init; } = true;
+
+    private static bool IsRunning(JsonObject pod, string container) =>
+        new[] { "containerStatuses", "initContainerStatuses", "ephemeralContainerStatuses" }
+            .SelectMany(k => pod["status"]?[k] as JsonArray ?? [])
+            .FirstOrDefault(s => s?["name"]?.GetValue<string>() == container) is not { } status || status["state"]?["running"] is not null;
 
     /// <summary>The named container (any kind: init, regular, ephemeral), or the only regular one.</summary>
     public static string ChooseContainer(JsonObject pod, string podName, string? container)

@@ -98,9 +98,9 @@ public sealed class PodManager(PodContext ctx) : IContainerStreams
     private (PodWorker Worker, ContainerStatus Status) Find(string ns, string pod, string container)
     {
         var worker = _workers.Values.Where(w => w.Pod.Namespace() == ns && w.Pod.Name() == pod).OrderByDescending(w => w.Pod.Metadata.CreationTimestamp).FirstOrDefault()
-            ?? throw new ContainerLookupException($"pod {ns}/{pod} not found on this node");
+            ?? throw new ContainerLookupException($"pod \"{pod}\" does not exist", notFound: true);
         var status = worker.Containers.FirstOrDefault(c => c.Name == container)
-            ?? throw new ContainerLookupException($"container {container} is not valid for pod {pod}");
+            ?? throw new ContainerLookupException($"container \"{container}\" not found in pod \"{pod}\"", notFound: true);
         return (worker, status);
     }
 
@@ -116,7 +116,7 @@ public sealed class PodManager(PodContext ctx) : IContainerStreams
                     : throw new ContainerLookupException($"previous terminated container \"{container}\" in pod \"{pod}\" not found");
             }
 
-            var path = status.LogPath ?? throw new ContainerLookupException($"container \"{container}\" in pod \"{pod}\" is waiting to start: {status.State.Waiting?.Reason ?? "ContainerCreating"}");
+            var path = status.LogPath ?? throw new ContainerLookupException(Waiting(container, pod, status.State.Waiting?.Reason ?? "ContainerCreating"));
             return new ContainerLog(path, () =>
             {
                 lock (worker.Lock)
@@ -127,13 +127,24 @@ public sealed class PodManager(PodContext ctx) : IContainerStreams
         }
     }
 
+    /// <summary>The kubelet's words for a log asked of a container that has not started (validateContainerLogStatus).</summary>
+    private static string Waiting(string container, string pod, string reason) => reason switch
+    {
+        "ErrImagePull" => $"container \"{container}\" in pod \"{pod}\" is waiting to start: image can't be pulled",
+        "ImagePullBackOff" => $"container \"{container}\" in pod \"{pod}\" is waiting to start: trying and failing to pull image",
+        _ => $"container \"{container}\" in pod \"{pod}\" is waiting to start: {reason}",
+    };
+
+    /// <summary>The kubelet finds exec and attach targets among running containers only.</summary>
+    private static string NotRunning(string container) => $"container not found (\"{container}\")";
+
     public Task<IExecSession> ExecAsync(string ns, string pod, string container, IReadOnlyList<string> command, bool tty, CancellationToken ct)
     {
         var (worker, status) = Find(ns, pod, container);
         Runtime.IContainer running;
         lock (worker.Lock)
         {
-            running = status.Running ?? throw new ContainerLookupException($"container {container} is not running");
+            running = status.Running ?? throw new ContainerLookupException(NotRunning(container));
         }
 
         return running.ExecAsync(command, tty, ct);
@@ -145,7 +156,7 @@ public sealed class PodManager(PodContext ctx) : IContainerStreams
         var log = FindLog(ns, pod, container, previous: false);
         lock (worker.Lock)
         {
-            var running = status.Running ?? throw new ContainerLookupException($"container {container} is not running");
+            var running = status.Running ?? throw new ContainerLookupException(NotRunning(container));
             var stdinOnce = worker.Pod.Spec.Containers.FirstOrDefault(c => c.Name == container)?.StdinOnce == true;
             return new ContainerAttach(log, running.Stdin, false, StdinOnce: stdinOnce);
         }

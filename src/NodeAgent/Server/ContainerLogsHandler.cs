@@ -23,7 +23,7 @@ internal static class ContainerLogsHandler
         }
         catch (ContainerLookupException e)
         {
-            await KubeletStatus.WriteTextAsync(ctx, StatusCodes.Status404NotFound, e.Message);
+            await KubeletStatus.WriteTextAsync(ctx, e.NotFound ? StatusCodes.Status404NotFound : StatusCodes.Status400BadRequest, e.Message);
             return;
         }
 

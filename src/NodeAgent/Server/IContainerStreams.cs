@@ -57,8 +57,15 @@ public interface IExecSession : IAsyncDisposable
     void Resize(ushort columns, ushort rows);
 }
 
-/// <summary>A container the request names is not there; the message is the kubelet's ("container X is not valid for pod Y").</summary>
-public sealed class ContainerLookupException(string message) : Exception(message);
+/// <summary>
+/// A pod, container or instance the request names is not there, in the kubelet's words. The kubelet
+/// answers 404 when the pod or the container is unknown (<see cref="NotFound"/>), 400 otherwise
+/// ("container \"c\" in pod \"p\" is waiting to start: ContainerCreating").
+/// </summary>
+public sealed class ContainerLookupException(string message, bool notFound = false) : Exception(message)
+{
+    public bool NotFound => notFound;
+}
 
 /// <summary>The runtime could not start an exec'd command; the message is the runtime's (runc's "exec failed: …").</summary>
 public sealed class ExecStartException(string message) : Exception(message);

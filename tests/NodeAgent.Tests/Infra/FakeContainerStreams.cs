@@ -17,16 +17,17 @@ public sealed class FakeContainerStreams : IContainerStreams
     public List<IReadOnlyList<string>> Execs { get; } = [];
 
     public ContainerLog FindLog(string ns, string pod, string container, bool previous) =>
-        Lookup(ns, pod, container) && !previous && Log is not null ? Log
-            : throw new ContainerLookupException(previous
-                ? $"previous terminated container \"{container}\" in pod \"{pod}\" not found"
-                : $"container \"{container}\" in pod \"{pod}\" is not available");
+        !Lookup(ns, pod, container) ? throw new ContainerLookupException($"container \"{container}\" not found in pod \"{pod}\"", notFound: true)
+        : !previous && Log is not null ? Log
+        : throw new ContainerLookupException(previous
+            ? $"previous terminated container \"{container}\" in pod \"{pod}\" not found"
+            : $"container \"{container}\" in pod \"{pod}\" is not available");
 
     public Task<IExecSession> ExecAsync(string ns, string pod, string container, IReadOnlyList<string> command, bool tty, CancellationToken ct)
     {
         if (!Lookup(ns, pod, container))
         {
-            throw new ContainerLookupException($"container {container} is not valid for pod {pod}");
+            throw new ContainerLookupException($"container \"{container}\" not found in pod \"{pod}\"", notFound: true);
         }
 
         lock (Execs)

@@ -75,10 +75,13 @@ public sealed class KubeletServerTests : IAsyncLifetime
         Assert.Equal("a\nb", await http.GetStringAsync("/containerLogs/ns/pod/c?limitBytes=3"));
         Assert.Equal("", await http.GetStringAsync("/containerLogs/ns/pod/c?sinceTime=2999-01-01T00:00:00Z"));
 
+        // As the kubelet: an unknown pod or container is 404, a known one without the asked-for instance 400.
         var missing = await http.GetAsync("/containerLogs/ns/pod/nope");
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
-        Assert.Equal("container \"nope\" in pod \"pod\" is not available", await missing.Content.ReadAsStringAsync());
-        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/containerLogs/ns/pod/c?previous=true")).StatusCode);
+        Assert.Equal("container \"nope\" not found in pod \"pod\"", await missing.Content.ReadAsStringAsync());
+        var previous = await http.GetAsync("/containerLogs/ns/pod/c?previous=true");
+        Assert.Equal(HttpStatusCode.BadRequest, previous.StatusCode);
+        Assert.Equal("previous terminated container \"c\" in pod \"pod\" not found", await previous.Content.ReadAsStringAsync());
 
         var negative = await http.GetAsync("/containerLogs/ns/pod/c?tailLines=-1");
         Assert.Equal(HttpStatusCode.UnprocessableEntity, negative.StatusCode);

@@ -25,7 +25,8 @@ internal static class ExecHandler
         }
         catch (ContainerLookupException e)
         {
-            await KubeletStatus.WriteTextAsync(ctx, StatusCodes.Status404NotFound, e.Message);
+            // As the kubelet: an unknown pod or container is 404; a container that is not running, the runtime's error (500).
+            await KubeletStatus.WriteTextAsync(ctx, e.NotFound ? StatusCodes.Status404NotFound : StatusCodes.Status500InternalServerError, e.Message);
             return;
         }
         catch (ExecStartException e)
@@ -85,7 +86,8 @@ internal static class ExecHandler
         }
         catch (ContainerLookupException e)
         {
-            await KubeletStatus.WriteTextAsync(ctx, StatusCodes.Status404NotFound, e.Message);
+            // As the kubelet: an unknown pod or container is 404; a container that is not running, the runtime's error (500).
+            await KubeletStatus.WriteTextAsync(ctx, e.NotFound ? StatusCodes.Status404NotFound : StatusCodes.Status500InternalServerError, e.Message);
             return;
         }
 
