@@ -29,6 +29,70 @@ internal static partial class Native
         }
     }
 
+    private const int PrSetChildSubreaper = 36;
+    private const int PPidfd = 3;
+    private const int WExited = 4;
+    private const int Eintr = 4;
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int pidfd_open(int pid, uint flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int pidfd_send_signal(int pidfd, int sig, nint info, uint flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static unsafe partial int waitid(int idtype, int id, byte* info, int options);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int close(int fd);
+
+    /// <summary>Makes this process the parent of orphans among its descendants (detached containers' PID 1s), so it can wait for them.</summary>
+    public static void BecomeSubreaper()
+    {
+        if (prctl(PrSetChildSubreaper, 1, 0, 0, 0) != 0)
+        {
+            throw new IOException($"prctl(PR_SET_CHILD_SUBREAPER): {Marshal.GetLastPInvokeErrorMessage()}");
+        }
+    }
+
+    /// <summary>A pidfd: a handle on one process that a reused PID cannot alias; -1 when the process is gone.</summary>
+    public static int TryPidfdOpen(int pid) => pidfd_open(pid, 0);
+
+    /// <summary>Sends a signal through a pidfd; false when the process is gone.</summary>
+    public static bool PidfdSignal(int pidfd, int signal) => pidfd_send_signal(pidfd, signal, 0, 0) == 0;
+
+    public static void Close(int fd) => _ = close(fd);
+
+    /// <summary>
+    /// Blocks until the child behind <paramref name="pidfd"/> exits, reaps it and returns its status as a
+    /// shell reports it: the exit code, or 128 + the signal that killed it.
+    /// </summary>
+    public static unsafe int WaitExit(int pidfd)
+    {
+        var info = stackalloc byte[128];
+        while (waitid(PPidfd, pidfd, info, WExited) != 0)
+        {
+            if (Marshal.GetLastPInvokeError() != Eintr)
+            {
+                throw new IOException($"waitid: {Marshal.GetLastPInvokeErrorMessage()}");
+            }
+        }
+
+        // siginfo_t on 64-bit Linux: si_code at 8; for SIGCHLD, si_status at 24. CLD_EXITED = 1.
+        var code = *(int*)(info + 8);
+        var status = *(int*)(info + 24);
+        return code == 1 ? status : 128 + status;
+    }
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int waitpid(int pid, nint status, int options);
+
+    /// <summary>Reaps one exited child without blocking (WNOHANG); false when it is not a zombie child.</summary>
+    public static bool Reap(int pid) => waitpid(pid, 0, 1) == pid;
+
     public static void MountOverlay(string lower, string upper, string work, string target)
     {
         if (mount("overlay", target, "overlay", 0, $"lowerdir={lower},upperdir={upper},workdir={work}") != 0)

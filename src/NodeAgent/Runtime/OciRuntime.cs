@@ -43,6 +43,9 @@ public sealed class OciRuntime : IContainerRuntime
     {
         var state = Path.Combine(rootDir, "runtime", runtime);
         Directory.CreateDirectory(state);
+        // Detached containers' PID 1s become the agent's children, to be waited for (OciContainer).
+        Native.BecomeSubreaper();
+        OrphanReaper.Start();
         var cmd = OciCommand.For(runtime, state);
         var version = await cmd.VersionAsync();
         var r = new OciRuntime(cmd, rootDir, log, $"{runtime}://{version}");
@@ -189,12 +192,14 @@ internal sealed class OciSandbox(OciRuntime runtime, string id, string pinDir, I
 
         var spec = OciSpec.Build(c, rootfs, new OciSpec.Namespaces(ns), Cgroups.PodPath(config.PodUid, cid), null);
         await File.WriteAllTextAsync(Path.Combine(dir, "config.json"), spec.ToJsonString(), ct);
-        // runc keeps a stopped container (and its cgroup, with the OOM-kill count) until deleted; crun 1.8 has no --keep.
+        // Detached: the runtime starts the container and exits, the container keeps the pipes as its stdio,
+        // and its PID 1 is reparented to the agent (a subreaper), which waits for it. No runtime process
+        // stays per container (a foreground `runc run` holds about 10 MiB for the container's lifetime).
         var pidFile = Path.Combine(dir, "pid");
-        var psi = runtime.Command.StartInfo(runtime.Name == "runc"
-            ? ["run", "--keep", "--pid-file", pidFile, "-b", dir, cid]
-            : ["run", "--pid-file", pidFile, "-b", dir, cid]);
+        var runtimeLog = Path.Combine(dir, "runtime.log");
+        var psi = runtime.Command.StartInfo(["--log", runtimeLog, "--log-format", "json", "run", "-d", "--pid-file", pidFile, "-b", dir, cid]);
         psi.RedirectStandardInput = psi.RedirectStandardOutput = psi.RedirectStandardError = true;
+        using var hold = OrphanReaper.Hold();
         Process p;
         try
         {
@@ -212,28 +217,23 @@ internal sealed class OciSandbox(OciRuntime runtime, string id, string pinDir, I
             p.StandardInput.Close();
         }
 
-        var container = new OciContainer(runtime, cid, dir, p, c, config.PodUid);
-        await WaitCreatedAsync(pidFile, container);
-        return container;
-    }
-
-    /// <summary>
-    /// The runtime writes the pid file once the container exists: only then can hooks, probes and kubectl
-    /// exec reach it (before, `runc exec` answers "container does not exist").
-    /// </summary>
-    private static async Task WaitCreatedAsync(string pidFile, OciContainer container)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!File.Exists(pidFile) && !container.Exited.IsCompleted)
+        var logs = c.Logs(p.StandardOutput.BaseStream, p.StandardError.BaseStream);
+        await p.WaitForExitAsync(CancellationToken.None);
+        var pidfd = p.ExitCode == 0 && File.Exists(pidFile) &&
+            int.TryParse((await File.ReadAllTextAsync(pidFile, CancellationToken.None)).Trim(), out var pid)
+            ? Native.TryPidfdOpen(pid)
+            : -1;
+        if (pidfd < 0)
         {
-            if (DateTime.UtcNow > deadline)
-            {
-                await container.DisposeAsync();
-                throw new IOException("the runtime did not create the container within 10 s");
-            }
-
-            await Task.Delay(5);
+            var error = OciExec.StartError(255, runtimeLog) ?? $"{runtime.Name} run exited with {p.ExitCode}";
+            await runtime.Command.RunAsync(["delete", "-f", cid], CancellationToken.None);
+            Native.Unmount(rootfs);
+            OciRuntime.TryDelete(dir);
+            p.Dispose();
+            throw new IOException(error);
         }
+
+        return new OciContainer(runtime, cid, dir, p, pidfd, logs, c, config.PodUid);
     }
 
     public Socket CreateSocket() => NetworkNamespace.CreateSocket(pins.Contains("net") ? Path.Combine(pinDir, "net") : null);
@@ -246,25 +246,41 @@ internal sealed class OciSandbox(OciRuntime runtime, string id, string pinDir, I
     }
 }
 
-/// <summary>One container instance run in the foreground by the runtime (runc run --keep).</summary>
+/// <summary>
+/// One container instance, started detached: its PID 1 is the agent's child (as subreaper), waited for
+/// on a thread of its own and signalled through a pidfd. The stopped container (and its cgroup, with the
+/// OOM-kill count) stays until the agent deletes it.
+/// </summary>
 internal sealed class OciContainer : IContainer
 {
     private readonly OciRuntime _runtime;
     private readonly string _id;
-    private readonly Process _process;
-    private readonly bool _memoryLimited;
-    private volatile bool _killedByAgent;
+    private readonly Process _starter;
+    private readonly int _pidfd;
+    private readonly TaskCompletionSource<int> _exitCode = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public OciContainer(OciRuntime runtime, string id, string dir, Process process, ContainerConfig config, string podUid)
+    public OciContainer(OciRuntime runtime, string id, string dir, Process starter, int pidfd, Task logs, ContainerConfig config, string podUid)
     {
         _runtime = runtime;
         _id = id;
-        _process = process;
+        _starter = starter;
+        _pidfd = pidfd;
         StartedAt = DateTimeOffset.UtcNow;
-        Stdin = config.Stdin ? process.StandardInput.BaseStream : null;
-        _memoryLimited = config.Resources.MemoryLimitBytes is not null;
-        var logs = config.Logs(process.StandardOutput.BaseStream, process.StandardError.BaseStream);
+        Stdin = config.Stdin ? starter.StandardInput.BaseStream : null;
+        new Thread(Wait, 128 * 1024) { IsBackground = true, Name = "wait " + id[..8] }.Start();
         Exited = WaitAsync(dir, logs, podUid);
+    }
+
+    private void Wait()
+    {
+        try
+        {
+            _exitCode.TrySetResult(Native.WaitExit(_pidfd));
+        }
+        catch (IOException e)
+        {
+            _exitCode.TrySetException(e);
+        }
     }
 
     public string ContainerId => $"{_runtime.Name}://{_id}";
@@ -277,14 +293,18 @@ internal sealed class OciContainer : IContainer
 
     private async Task<ContainerExit> WaitAsync(string dir, Task logs, string podUid)
     {
-        await _process.WaitForExitAsync();
+        int code;
+        try
+        {
+            code = await _exitCode.Task;
+        }
+        catch (IOException)
+        {
+            code = 255;
+        }
+
         var finished = DateTimeOffset.UtcNow;
-        var code = _process.ExitCode;
-        // crun removes the cgroup as the container exits: there, a SIGKILL the agent did not send to a
-        // memory-limited container is taken for the OOM killer's.
-        var oom = _runtime.Name == "runc"
-            ? Cgroups.OomKills(podUid, _id) > 0
-            : code == 137 && _memoryLimited && !_killedByAgent;
+        var oom = Cgroups.OomKills(podUid, _id) > 0;
         try
         {
             await logs.WaitAsync(TimeSpan.FromSeconds(5));
@@ -295,19 +315,21 @@ internal sealed class OciContainer : IContainer
         }
 
         await _runtime.Command.RunAsync(["delete", "-f", _id], CancellationToken.None);
+        Native.Close(_pidfd);
         Native.Unmount(Path.Combine(dir, "rootfs"));
         OciRuntime.TryDelete(dir);
-        _process.Dispose();
+        _starter.Dispose();
         return new ContainerExit(code, finished, oom);
     }
 
-    public async Task SignalAsync(int signal, CancellationToken ct)
+    public Task SignalAsync(int signal, CancellationToken ct)
     {
-        if (!Exited.IsCompleted)
+        if (!_exitCode.Task.IsCompleted)
         {
-            _killedByAgent |= signal == 9;
-            await _runtime.Command.RunAsync(["kill", _id, signal.ToString(System.Globalization.CultureInfo.InvariantCulture)], ct);
+            Native.PidfdSignal(_pidfd, signal);
         }
+
+        return Task.CompletedTask;
     }
 
     public Task<IExecSession> ExecAsync(IReadOnlyList<string> command, bool tty, CancellationToken ct) =>

@@ -1,0 +1,89 @@
+using System.Globalization;
+
+namespace KvCluster.NodeAgent.Runtime;
+
+/// <summary>
+/// As a subreaper the agent inherits every orphan among its descendants, not only the containers' PID 1s
+/// it waits for: a runtime's intermediate processes too. .NET reaps only the processes it started, and
+/// at once; a child of the agent still a zombie a second later is nobody's, and is reaped here.
+/// </summary>
+internal static class OrphanReaper
+{
+    private static readonly object Gate = new();
+    private static Timer? _timer;
+    private static HashSet<int> _seen = [];
+    private static int _holds;
+
+    /// <summary>
+    /// Suspends reaping while a container starts: between the runtime's exit and the agent opening a pidfd
+    /// on the container's PID 1, a container that already exited is a zombie the agent must reap itself,
+    /// to learn its exit code.
+    /// </summary>
+    public static IDisposable Hold()
+    {
+        Interlocked.Increment(ref _holds);
+        return new Release();
+    }
+
+    private sealed class Release : IDisposable
+    {
+        private int _done;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _done, 1) == 0)
+            {
+                Interlocked.Decrement(ref _holds);
+            }
+        }
+    }
+
+    public static void Start()
+    {
+        lock (Gate)
+        {
+            _timer ??= new Timer(_ => Sweep(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+        }
+    }
+
+    private static void Sweep()
+    {
+        if (Volatile.Read(ref _holds) > 0)
+        {
+            _seen = [];
+            return;
+        }
+
+        var self = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+        var zombies = new HashSet<int>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid))
+            {
+                continue;
+            }
+
+            try
+            {
+                // /proc/PID/stat: "pid (comm) state ppid …"; comm may hold spaces, so split after its ')'.
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                if (fields[0] == "Z" && fields[1] == self)
+                {
+                    zombies.Add(pid);
+                }
+            }
+            catch (IOException)
+            {
+                // Gone meanwhile.
+            }
+        }
+
+        foreach (var pid in zombies.Where(_seen.Contains))
+        {
+            Native.Reap(pid);
+        }
+
+        _seen = zombies;
+    }
+}
