@@ -27,7 +27,7 @@ public static class NodeAgentHost
             o.UseUtcTimestamp = true;
         }).SetMinimumLevel(LogLevel.Information).AddFilter("Microsoft.AspNetCore", LogLevel.Warning));
         var log = loggers.CreateLogger("nodeagent");
-        var config = KubernetesClientConfiguration.BuildConfigFromConfigFile(options.Kubeconfig);
+        var config = LoadKubeconfig(options.Kubeconfig);
         using var client = new Kubernetes(config);
         Directory.CreateDirectory(options.RootDir);
         var images = new ImageStore(options.RootDir);
@@ -59,12 +59,32 @@ public static class NodeAgentHost
         return 0;
     }
 
+    private static KubernetesClientConfiguration LoadKubeconfig(string path)
+    {
+        try
+        {
+            return KubernetesClientConfiguration.BuildConfigFromConfigFile(path);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // A missing or malformed file: the client library's own exceptions (even a NullReferenceException for an empty one).
+            throw new ArgumentException($"--kubeconfig {path}: cannot load it: {e.Message}", e);
+        }
+    }
+
     /// <summary>--client-ca-file, else the kubeconfig's certificate authority: who may call the kubelet API (the apiserver's client certificate).</summary>
     private static X509Certificate2 ClientCa(NodeAgentOptions options, KubernetesClientConfiguration config)
     {
         if (options.ClientCaFile is { } file)
         {
-            return X509CertificateLoader.LoadCertificateFromFile(file);
+            try
+            {
+                return X509CertificateLoader.LoadCertificateFromFile(file);
+            }
+            catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or IOException or UnauthorizedAccessException)
+            {
+                throw new ArgumentException($"--client-ca-file {file}: not a readable certificate: {e.Message}", e);
+            }
         }
 
         return config.SslCaCerts is { Count: > 0 } cas

@@ -8,7 +8,7 @@ namespace KvCluster.NodeAgent.Runtime;
 /// </summary>
 public sealed record OciCommand(string Name, string File, IReadOnlyList<string> GlobalArgs)
 {
-    public static OciCommand For(string runtime, string stateRoot) => runtime switch
+    public static OciCommand For(string runtime, string stateRoot) => Installed(runtime) switch
     {
         // An absolute path: Process.Start would search PATH on every container start.
         "runc" => new("runc", Which("runc"), ["--root", stateRoot]),
@@ -19,9 +19,17 @@ public sealed record OciCommand(string Name, string File, IReadOnlyList<string> 
         _ => throw new ArgumentException($"not an OCI runtime: {runtime}"),
     };
 
-    private static string Which(string name) =>
+    private static string? Find(string name) =>
         (Environment.GetEnvironmentVariable("PATH") ?? "/usr/sbin:/usr/bin:/sbin:/bin").Split(':')
-            .Select(d => Path.Combine(d, name)).FirstOrDefault(System.IO.File.Exists) ?? name;
+            .Select(d => Path.Combine(d, name)).FirstOrDefault(System.IO.File.Exists);
+
+    private static string Which(string name) => Find(name) ?? name;
+
+    /// <summary>The runtime's name when its binary is on PATH; else the error a user can act on (not a crash at the first container).</summary>
+    private static string Installed(string runtime) =>
+        runtime is not ("runc" or "crun") || Find(runtime) is not null
+            ? runtime
+            : throw new ArgumentException($"--container-runtime {runtime}: {runtime} is not installed (not found on PATH); install it with `apt-get install -y {runtime}`");
 
     private static bool HybridCgroups() => Directory.Exists("/sys/fs/cgroup/unified") && System.IO.File.Exists("/sys/fs/cgroup/unified/cgroup.controllers");
 
