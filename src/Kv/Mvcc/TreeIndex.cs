@@ -11,7 +11,7 @@ namespace KvCluster.Kv.Mvcc;
 /// </summary>
 internal sealed class TreeIndex
 {
-    private readonly SortedSet<KeyIndex> _tree = new(KeyOrder.Instance);
+    private readonly KeyBTree _tree = new();
     private readonly ConcurrentDictionary<byte[], KeyIndex> _byKey = new(concurrencyLevel: 1, capacity: 31, ByteArrayComparer.Instance);
     private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
 
@@ -57,10 +57,15 @@ internal sealed class TreeIndex
                 return n;
             }
 
-            var view = View(range);
-            foreach (var ki in descending ? view.Reverse() : view)
+            var end = range.IsOpenEnded ? null : range.End;
+            if (end is not null && range.Key.AsSpan().SequenceCompareTo(end) >= 0)
             {
-                if (!range.Contains(ki.Key) || !ki.TryGet(atRev, out var r))
+                return 0;
+            }
+
+            foreach (var ki in descending ? _tree.Descending(range.Key, end) : _tree.Ascending(range.Key, end))
+            {
+                if (!ki.TryGet(atRev, out var r))
                 {
                     continue;
                 }
@@ -146,7 +151,7 @@ internal sealed class TreeIndex
         _lock.EnterWriteLock();
         try
         {
-            foreach (var ki in _tree)
+            foreach (var ki in _tree.All())
             {
                 if (ki.Compact(atRev, removed))
                 {
@@ -156,7 +161,7 @@ internal sealed class TreeIndex
 
             foreach (var ki in emptied)
             {
-                _tree.Remove(ki);
+                _tree.Remove(ki.Key);
                 _byKey.TryRemove(ki.Key, out _);
             }
         }
@@ -176,7 +181,7 @@ internal sealed class TreeIndex
         _lock.EnterReadLock();
         try
         {
-            foreach (var ki in _tree)
+            foreach (var ki in _tree.All())
             {
                 for (int i = 0; i < ki.Count && ki.PackedAt(i) < bound; i++)
                 {
@@ -203,44 +208,5 @@ internal sealed class TreeIndex
         }
 
         return ki;
-    }
-
-    private SortedSet<KeyIndex> View(KeyRange range)
-    {
-        var lo = new KeyIndex(range.Key);
-        var hi = range.IsOpenEnded ? KeyOrder.Max : new KeyIndex(range.End!);
-        if (KeyOrder.Instance.Compare(lo, hi) > 0)
-        {
-            return [];
-        }
-
-        return _tree.GetViewBetween(lo, hi);
-    }
-
-    /// <summary>Byte-wise key order, with a sentinel that sorts after every key.</summary>
-    private sealed class KeyOrder : IComparer<KeyIndex>
-    {
-        public static readonly KeyOrder Instance = new();
-        public static readonly KeyIndex Max = new([]);
-
-        public int Compare(KeyIndex? x, KeyIndex? y)
-        {
-            if (ReferenceEquals(x, y))
-            {
-                return 0;
-            }
-
-            if (ReferenceEquals(x, Max))
-            {
-                return 1;
-            }
-
-            if (ReferenceEquals(y, Max))
-            {
-                return -1;
-            }
-
-            return x!.Key.AsSpan().SequenceCompareTo(y!.Key);
-        }
     }
 }
