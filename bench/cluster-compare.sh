@@ -2,6 +2,7 @@
 # 3-member etcd 3.4.23 vs 3-member kvserver on 127.0.0.1 (fsync on for both, fresh data dirs), the
 # same kvbench load against each, alternating (etcd, kvserver, etcd, kvserver, ...). Writes a table.
 #   bench/cluster-compare.sh [rounds (default 3)] [kvbench args (default: put, 100 conns, 500 clients)]
+#   WARMUP=N bench/cluster-compare.sh …   first N untimed puts on each fresh cluster (both servers alike)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
@@ -9,7 +10,7 @@ load=${2:-"put --conns 100 --clients 500 --total 60000 --key-size 8 --val-size 2
 command -v etcd >/dev/null || { apt-get update -qq && apt-get install -y -qq etcd-server etcd-client >/dev/null; }
 dotnet build src/KvServer -c Release -v quiet -nologo >/dev/null
 dotnet build bench/KvBench -c Release -v quiet -nologo >/dev/null
-out=bench/results/$(date -u +%F)-3-members.md
+out=bench/results/$(date -u +%F)-3-members${WARMUP:+-warm}.md
 cluster() { # kind -> starts 3 members, prints their pids
   local kind=$1 ic="" i
   base=$([[ $kind == etcd ]] && echo 24300 || echo 24400)
@@ -37,6 +38,10 @@ run() { # kind -> prints "req/s p50 p99 p999 max errors rss_mib"
     ok=0; for i in 0 1 2; do curl -sf http://127.0.0.1:$((base + 10 * i))/health >/dev/null && ok=$((ok + 1)); done
     [[ $ok == 3 ]] && break; sleep 0.1
   done
+  if [[ ${WARMUP:-0} -gt 0 ]]; then # the same untimed put load first, on both servers alike
+    dotnet bench/KvBench/bin/Release/net10.0/kvbench.dll put --conns 100 --clients 500 --total "$WARMUP" --key-size 8 --val-size 256 \
+      --key-space-size 100000 --endpoints "$eps" >/dev/null 2>&1
+  fi
   dotnet bench/KvBench/bin/Release/net10.0/kvbench.dll $load --endpoints "$eps" --json /tmp/cmp-$kind.json >/dev/null
   local rss=0 p
   for p in $pids; do rss=$((rss + $(awk '/VmHWM/ {print $2}' /proc/$p/status))); done
@@ -52,15 +57,28 @@ run() { # kind -> prints "req/s p50 p99 p999 max errors rss_mib"
   echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB RAM, $(uname -sr); disk: $(df -h /tmp | awk 'NR==2 {print $1}')."
   echo "Versions: $(etcd --version | head -1), kvserver $(git rev-parse --short HEAD). Command: \`bench/cluster-compare.sh $rounds \"$load\"\`."
   echo "Each cluster: 3 members on 127.0.0.1, default heartbeat/election timeouts, fsync on, fresh data dirs; kvbench spreads its"
-  echo "connections over all three client URLs. Rounds alternate etcd, kvserver. Peak RSS is the sum over the three members."
+  echo "connections over all three client URLs. Rounds alternate etcd, kvserver. Peak RSS is the sum over the three members.${WARMUP:+ Each cluster took $WARMUP untimed puts (the same load) before the measured run.}"
   echo
   echo "| round | server | requests/s | p50 ms | p99 ms | p99.9 ms | max ms | errors | peak RSS (3 members) |"
   echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 } >"$out"
+rm -f /tmp/cmp-summary.txt
 for r in $(seq 1 "$rounds"); do
   for kind in etcd kvserver; do
     read -r rps p50 p99 p999 max errors rss < <(run $kind)
     echo "| $r | $kind | $rps | $p50 | $p99 | $p999 | $max | $errors | $rss MiB |" | tee -a "$out"
+    echo "$kind $rps $p99" >>/tmp/cmp-summary.txt
   done
 done
+# Ratios of the medians over the rounds (kvserver / etcd for throughput, etcd / kvserver for p99: > 1 is better).
+python3 - "$out" <<'PY' | tee -a "$out"
+import statistics, sys
+rows = [l.split() for l in open("/tmp/cmp-summary.txt")]
+med = lambda kind, i: statistics.median(float(r[i]) for r in rows if r[0] == kind)
+e, k = med("etcd", 1), med("kvserver", 1)
+ep, kp = med("etcd", 2), med("kvserver", 2)
+print(f"\nMedians: etcd {e:,.0f} requests/s, p99 {ep:.1f} ms; kvserver {k:,.0f} requests/s, p99 {kp:.1f} ms. "
+      f"Throughput ratio kvserver/etcd **{k / e:.2f}x**; p99 kvserver {'below' if kp < ep else 'above'} etcd's ({kp / ep:.2f}x).")
+PY
+rm -f /tmp/cmp-summary.txt
 echo "written $out"
