@@ -8,10 +8,12 @@ using Microsoft.Extensions.Logging;
 // kvdemo: the engine's demonstration and test driver, until the etcd server (src/KvServer) exists.
 //   kvdemo [--data-dir DIR] [--keys N]   a tour of the engine, then a load with progress, on DIR
 //   kvdemo crash-writer DIR TAG          writes crash/TAG/<n> until killed, printing "ack <n> <rev>" after each durable put
+//   kvdemo crash-writer-flush DIR TAG    the same with Sync off (as a Raft member's engine): acks only after FlushAsync
 //   kvdemo verify DIR                    opens DIR, checks index against records, prints a summary
 return args switch
 {
-    ["crash-writer", var dir, var tag] => await CrashWriter(dir, tag),
+    ["crash-writer", var dir, var tag] => await CrashWriter(dir, tag, sync: true),
+    ["crash-writer-flush", var dir, var tag] => await CrashWriter(dir, tag, sync: false),
     ["verify", var dir] => Verify(dir),
     _ => await Demo(Flag("--data-dir") ?? Path.Combine(Environment.CurrentDirectory, ".kvdemo-data"), int.Parse(Flag("--keys") ?? "200000")),
 };
@@ -100,10 +102,10 @@ static async Task<int> Demo(string dir, int keys)
     return 0;
 }
 
-static async Task<int> CrashWriter(string dir, string tag)
+static async Task<int> CrashWriter(string dir, string tag, bool sync)
 {
     // Small checkpoint threshold: the kill lands during checkpoints and WAL truncations too.
-    await using var store = MvccStore.Open(new StoreOptions { DataDir = dir, CheckpointWalBytes = 1L << 20 });
+    await using var store = MvccStore.Open(new StoreOptions { DataDir = dir, CheckpointWalBytes = 1L << 20, Sync = sync });
     var stdout = new StreamWriter(Console.OpenStandardOutput()) { AutoFlush = false };
     var gate = new object();
     stdout.WriteLine($"ready {store.Revision}");
@@ -115,6 +117,11 @@ static async Task<int> CrashWriter(string dir, string tag)
         {
             long n = Interlocked.Increment(ref next);
             var r = await store.PutAsync(new PutRequest(B($"crash/{tag}/{n:D12}"), B($"value-{n}")));
+            if (!sync)
+            {
+                await store.FlushAsync();
+            }
+
             lock (gate)
             {
                 stdout.WriteLine($"ack {n} {r.Revision}");

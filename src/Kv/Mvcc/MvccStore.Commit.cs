@@ -13,6 +13,7 @@ public sealed partial class MvccStore
     private TaskCompletionSource _flushing = Completed();
     private List<(long Revision, List<Event> Events)> _unpublished = [];
     private bool _commitRequested;
+    private bool _flushRequested;
     private bool _stopCommitter;
     private Exception? _fatal;
 
@@ -106,6 +107,21 @@ public sealed partial class MvccStore
         return _round.Task;
     }
 
+    /// <summary>
+    /// Makes every write applied so far durable in this store's own WAL, also when <see cref="StoreOptions.Sync"/>
+    /// is off (a Raft member, whose log is durable first, calls it before it lets that log be dropped).
+    /// </summary>
+    public Task FlushAsync()
+    {
+        ThrowIfDisposed();
+        lock (_writeLock)
+        {
+            _flushRequested = true;
+            RequestCommit();
+            return _round.Task;
+        }
+    }
+
     private void RequestCommit()
     {
         if (!_commitRequested)
@@ -128,9 +144,12 @@ public sealed partial class MvccStore
             List<(long Revision, List<Event> Events)> published;
             long target;
             bool stop;
+            bool flush;
             lock (_writeLock)
             {
                 _commitRequested = false;
+                flush = _flushRequested;
+                _flushRequested = false;
                 _commitSignal.Reset();
                 round = _round;
                 _flushing = round;
@@ -143,7 +162,7 @@ public sealed partial class MvccStore
 
             try
             {
-                if (_options.Sync || stop)
+                if (_options.Sync || stop || flush)
                 {
                     long started = System.Diagnostics.Stopwatch.GetTimestamp();
                     _wal.Commit();

@@ -37,6 +37,11 @@ public static class ServerHost
             Time = time,
             // In a cluster only the Raft leader expires leases, by proposing their revocation.
             ExpireLeases = !config.Clustered,
+            // In a cluster a write is durable once Raft has committed it (fsynced by a majority's logs),
+            // before the engine applies it: as etcd's backend, the engine is not fsynced per write. Its
+            // WAL is flushed before the Raft log may be dropped (KvStateMachine), and a restart replays
+            // the log from that point.
+            Sync = !config.Clustered,
         });
         RaftNode? raft = null;
         var member = new LocalMember(config, () => raft?.Term ?? 1);

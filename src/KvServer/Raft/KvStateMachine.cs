@@ -13,7 +13,8 @@ namespace KvCluster.KvServer.Raft;
 /// <summary>
 /// The Raft state machine: applies committed entries, in log order, to the local engine. Each entry
 /// is a batch of client requests (see raft.proto); each request's engine write is started here, in
-/// order, and becomes visible once the engine's own WAL has made it durable. The member that
+/// order, and becomes visible once the engine has committed it (in a cluster the engine does not fsync
+/// per write: Raft's log is durable first, see <see cref="MaybeMoveSnapshotAsync"/>). The member that
 /// proposed a request hands the outcome to its waiting client. Each request has a position, entry
 /// index × <see cref="MaxBatch"/> + its place in the batch, which the engine persists with its write
 /// as its applied index: requests at or below it were applied before a restart and are skipped, so
@@ -224,8 +225,10 @@ public sealed class KvStateMachine : IStateMachine
         }
 
         long term = _termStarts[at].Term;
-        // Everything up to the point must be durable in the engine before the log before it goes.
+        // Everything up to the point must be durable in the engine before the log before it goes: applied,
+        // then flushed (the engine does not flush per write in a cluster).
         await _last.ConfigureAwait(false);
+        await Engine.FlushAsync().ConfigureAwait(false);
         Publish(target, term);
         _termStarts.RemoveRange(0, at);
     }

@@ -8,9 +8,11 @@ namespace KvCluster.Kv.Tests.Storage;
 public sealed class CrashTests
 {
     [Theory]
-    [InlineData(1500)]
-    [InlineData(4000)]
-    public async Task AcknowledgedWritesSurviveKill9(int runMillis)
+    [InlineData(1500, "crash-writer")]
+    [InlineData(4000, "crash-writer")]
+    // Sync off, as a Raft member's engine: a write counts as acknowledged only once FlushAsync returned.
+    [InlineData(1500, "crash-writer-flush")]
+    public async Task AcknowledgedWritesSurviveKill9(int runMillis, string mode)
     {
         string dir = TempStore.NewDir();
         try
@@ -19,7 +21,7 @@ public sealed class CrashTests
             // Two rounds: the second one kills a store that itself recovered from a kill.
             for (int round = 0; round < 2; round++)
             {
-                foreach (var (n, rev) in await RunAndKill(dir, round, runMillis))
+                foreach (var (n, rev) in await RunAndKill(dir, round, runMillis, mode))
                 {
                     acked[$"crash/{round}/{n:D12}"] = rev;
                 }
@@ -44,10 +46,10 @@ public sealed class CrashTests
     }
 
     /// <summary>Starts the crash writer, lets it run, kills it with SIGKILL; returns the acknowledged (n, revision) pairs.</summary>
-    private static async Task<List<(long N, long Rev)>> RunAndKill(string dir, int round, int runMillis)
+    private static async Task<List<(long N, long Rev)>> RunAndKill(string dir, int round, int runMillis, string mode)
     {
         string exe = Path.Combine(AppContext.BaseDirectory, "kvdemo.dll");
-        var psi = new ProcessStartInfo("dotnet", [exe, "crash-writer", dir, round.ToString()]) { RedirectStandardOutput = true, UseShellExecute = false };
+        var psi = new ProcessStartInfo("dotnet", [exe, mode, dir, round.ToString()]) { RedirectStandardOutput = true, UseShellExecute = false };
         using var p = Process.Start(psi)!;
         var acked = new List<(long, long)>();
         try
