@@ -10,7 +10,11 @@ load=${2:-"put --conns 100 --clients 500 --total 60000 --key-size 8 --val-size 2
 command -v etcd >/dev/null || { apt-get update -qq && apt-get install -y -qq etcd-server etcd-client >/dev/null; }
 dotnet build src/KvServer -c Release -v quiet -nologo >/dev/null
 dotnet build bench/KvBench -c Release -v quiet -nologo >/dev/null
-out=bench/results/$(date -u +%F)-3-members${WARMUP:+-warm}.md
+workload=${load%% *}
+# One file per workload: <date>-3-members.md for put, <date>-3-members-<workload>[-<consistency>].md otherwise.
+suffix=$([[ $workload == put ]] || echo "-$workload")
+[[ $load =~ --consistency\ ([ls]) ]] && suffix+="-${BASH_REMATCH[1]}"
+out=bench/results/$(date -u +%F)-3-members$suffix${WARMUP:+-warm}.md
 cluster() { # kind -> starts 3 members, prints their pids
   local kind=$1 ic="" i
   base=$([[ $kind == etcd ]] && echo 24300 || echo 24400)
