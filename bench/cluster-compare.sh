@@ -3,6 +3,7 @@
 # same kvbench load against each, alternating (etcd, kvserver, etcd, kvserver, ...). Writes a table.
 #   bench/cluster-compare.sh [rounds (default 3)] [kvbench args (default: put, 100 conns, 500 clients)]
 #   WARMUP=N bench/cluster-compare.sh …   first N untimed puts on each fresh cluster (both servers alike)
+#   OUT=FILE bench/cluster-compare.sh …     writes FILE instead
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
@@ -14,7 +15,7 @@ workload=${load%% *}
 # One file per workload: <date>-3-members.md for put, <date>-3-members-<workload>[-<consistency>].md otherwise.
 suffix=$([[ $workload == put ]] || echo "-$workload")
 [[ $load =~ --consistency\ ([ls]) ]] && suffix+="-${BASH_REMATCH[1]}"
-out=bench/results/$(date -u +%F)-3-members$suffix${WARMUP:+-warm}.md
+out=${OUT:-bench/results/$(date -u +%F)-3-members$suffix${WARMUP:+-warm}.md}
 cluster() { # kind -> starts 3 members, prints their pids
   local kind=$1 ic="" i
   base=$([[ $kind == etcd ]] && echo 24300 || echo 24400)

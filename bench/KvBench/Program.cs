@@ -20,11 +20,22 @@ if (args.Length == 0 || !workloads.Contains(args[0]))
 
 var opts = Options.Parse(args.Skip(1));
 using var load = await Load.OpenAsync(opts);
-var summary = args[0] switch
+Dictionary<string, object> summary;
+try
 {
-    "watch" => await WatchWorkload.RunAsync(load),
-    "lease-keepalive" => await LeaseWorkload.RunAsync(load),
-    _ => await RequestWorkloads.RunAsync(args[0], load),
-};
+    summary = args[0] switch
+    {
+        "watch" => await WatchWorkload.RunAsync(load),
+        "lease-keepalive" => await LeaseWorkload.RunAsync(load),
+        _ => await RequestWorkloads.RunAsync(args[0], load),
+    };
+}
+catch (Grpc.Core.RpcException e) when (e.StatusCode == Grpc.Core.StatusCode.Unavailable)
+{
+    // No server answering at the endpoints: one line instead of a stack trace.
+    Console.Error.WriteLine($"kvbench: cannot reach {string.Join(",", load.Endpoints)}: {e.Status.Detail}");
+    return 1;
+}
+
 long done = (long)summary["total"], errors = (long)summary["errors"];
 return errors > 0 && done == 0 ? 1 : 0;
