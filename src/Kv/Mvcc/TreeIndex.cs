@@ -57,12 +57,8 @@ internal sealed class TreeIndex
                 return n;
             }
 
+            // An empty range (end at or before key) yields nothing in either direction.
             var end = range.IsOpenEnded ? null : range.End;
-            if (end is not null && range.Key.AsSpan().SequenceCompareTo(end) >= 0)
-            {
-                return 0;
-            }
-
             foreach (var ki in descending ? _tree.Descending(range.Key, end) : _tree.Ascending(range.Key, end))
             {
                 if (!ki.TryGet(atRev, out var r))

@@ -107,9 +107,12 @@ public static class OciExec
     /// runc and crun exit with 255 and log an error when they cannot start the command; a command's own
     /// exit code 255 leaves no such entry.
     /// </summary>
-    internal static string? StartError(int exitCode, string runtimeLog)
+    internal static string? StartError(int exitCode, string runtimeLog) => exitCode == 255 ? RuntimeLogError(runtimeLog) : null;
+
+    /// <summary>The last error (or fatal) message in a runtime's JSON log (<c>--log F --log-format json</c>); null when none.</summary>
+    internal static string? RuntimeLogError(string runtimeLog)
     {
-        if (exitCode != 255 || !File.Exists(runtimeLog))
+        if (!File.Exists(runtimeLog))
         {
             return null;
         }
