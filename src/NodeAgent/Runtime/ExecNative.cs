@@ -39,15 +39,6 @@ internal static unsafe partial class ExecNative
     [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
     public static partial nint Write(int fd, byte* buf, nuint count);
 
-    [LibraryImport("libc", EntryPoint = "tcgetattr", SetLastError = true)]
-    public static partial int TcGetAttr(int fd, byte* termios);
-
-    [LibraryImport("libc", EntryPoint = "tcsetattr", SetLastError = true)]
-    public static partial int TcSetAttr(int fd, int optionalActions, byte* termios);
-
-    [LibraryImport("libc", EntryPoint = "cfmakeraw")]
-    public static partial void CfMakeRaw(byte* termios);
-
     [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
     public static partial int Poll(PollFd* fds, nuint count, int timeoutMs);
 

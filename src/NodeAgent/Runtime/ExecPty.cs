@@ -179,15 +179,6 @@ internal static class HostPty
             throw new IOException($"cannot set up a pty: errno {errno}");
         }
 
-        // Raw from the start: the runtime relays the container's pty (which does the cooking) through this one,
-        // and sets it raw only once it runs, so output written before that would get a second CR before each LF.
-        byte* termios = stackalloc byte[256];
-        if (ExecNative.TcGetAttr(fd, termios) == 0)
-        {
-            ExecNative.CfMakeRaw(termios);
-            _ = ExecNative.TcSetAttr(fd, 0, termios);
-        }
-
         return (master, Marshal.PtrToStringUTF8((nint)name)!);
     }
 }

@@ -33,6 +33,7 @@ internal static partial class Native
     private const int PPidfd = 3;
     private const int WExited = 4;
     private const int Eintr = 4;
+    private const int Echild = 10;
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial int prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);
@@ -73,9 +74,19 @@ internal static partial class Native
     public static unsafe int WaitExit(int pidfd)
     {
         var info = stackalloc byte[128];
+        // ECHILD at first: not (yet) the agent's child. crun starts the container through an intermediate
+        // process that exits just after crun itself; only then is the container reparented to the agent.
+        var notChildUntil = DateTime.UtcNow.AddSeconds(10);
         while (waitid(PPidfd, pidfd, info, WExited) != 0)
         {
-            if (Marshal.GetLastPInvokeError() != Eintr)
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno == Echild && DateTime.UtcNow < notChildUntil)
+            {
+                Thread.Sleep(5);
+                continue;
+            }
+
+            if (errno != Eintr)
             {
                 throw new IOException($"waitid: {Marshal.GetLastPInvokeErrorMessage()}");
             }

@@ -219,13 +219,17 @@ internal sealed class OciSandbox(OciRuntime runtime, string id, string pinDir, I
 
         var logs = c.Logs(p.StandardOutput.BaseStream, p.StandardError.BaseStream);
         await p.WaitForExitAsync(CancellationToken.None);
-        var pidfd = p.ExitCode == 0 && File.Exists(pidFile) &&
-            int.TryParse((await File.ReadAllTextAsync(pidFile, CancellationToken.None)).Trim(), out var pid)
-            ? Native.TryPidfdOpen(pid)
-            : -1;
+        int pid = p.ExitCode == 0 && File.Exists(pidFile) &&
+            int.TryParse((await File.ReadAllTextAsync(pidFile, CancellationToken.None)).Trim(), out var read) ? read : -1;
+        var pidfd = pid > 0 ? Native.TryPidfdOpen(pid) : -1;
+        if (pidfd >= 0)
+        {
+            OrphanReaper.Claim(pid);
+        }
+
         if (pidfd < 0)
         {
-            var error = OciExec.StartError(255, runtimeLog) ?? $"{runtime.Name} run exited with {p.ExitCode}";
+            var error = OciExec.RuntimeLogError(runtimeLog) ?? $"{runtime.Name} run exited with {p.ExitCode}";
             await runtime.Command.RunAsync(["delete", "-f", cid], CancellationToken.None);
             Native.Unmount(rootfs);
             OciRuntime.TryDelete(dir);
@@ -233,7 +237,7 @@ internal sealed class OciSandbox(OciRuntime runtime, string id, string pinDir, I
             throw new IOException(error);
         }
 
-        return new OciContainer(runtime, cid, dir, p, pidfd, logs, c, config.PodUid);
+        return new OciContainer(runtime, cid, dir, p, pidfd, pid, logs, c, config.PodUid);
     }
 
     public Socket CreateSocket() => NetworkNamespace.CreateSocket(pins.Contains("net") ? Path.Combine(pinDir, "net") : null);
@@ -257,14 +261,16 @@ internal sealed class OciContainer : IContainer
     private readonly string _id;
     private readonly Process _starter;
     private readonly int _pidfd;
+    private readonly int _pid;
     private readonly TaskCompletionSource<int> _exitCode = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public OciContainer(OciRuntime runtime, string id, string dir, Process starter, int pidfd, Task logs, ContainerConfig config, string podUid)
+    public OciContainer(OciRuntime runtime, string id, string dir, Process starter, int pidfd, int pid, Task logs, ContainerConfig config, string podUid)
     {
         _runtime = runtime;
         _id = id;
         _starter = starter;
         _pidfd = pidfd;
+        _pid = pid;
         StartedAt = DateTimeOffset.UtcNow;
         Stdin = config.Stdin ? starter.StandardInput.BaseStream : null;
         new Thread(Wait, 128 * 1024) { IsBackground = true, Name = "wait " + id[..8] }.Start();
@@ -280,6 +286,10 @@ internal sealed class OciContainer : IContainer
         catch (IOException e)
         {
             _exitCode.TrySetException(e);
+        }
+        finally
+        {
+            OrphanReaper.Unclaim(_pid);
         }
     }
 

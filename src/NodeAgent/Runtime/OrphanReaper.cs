@@ -13,6 +13,12 @@ internal static class OrphanReaper
     private static Timer? _timer;
     private static HashSet<int> _seen = [];
     private static int _holds;
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, byte> Claimed = new();
+
+    /// <summary>A container's PID 1, waited for by its own thread (<see cref="Native.WaitExit"/>): never reaped here.</summary>
+    public static void Claim(int pid) => Claimed[pid] = 0;
+
+    public static void Unclaim(int pid) => Claimed.TryRemove(pid, out _);
 
     /// <summary>
     /// Suspends reaping while a container starts: between the runtime's exit and the agent opening a pidfd
@@ -79,7 +85,7 @@ internal static class OrphanReaper
             }
         }
 
-        foreach (var pid in zombies.Where(_seen.Contains))
+        foreach (var pid in zombies.Where(p => _seen.Contains(p) && !Claimed.ContainsKey(p)))
         {
             Native.Reap(pid);
         }
