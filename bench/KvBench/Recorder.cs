@@ -16,6 +16,8 @@ internal sealed class Recorder : IDisposable
     private readonly Timer _progress;
     private readonly string _what;
     private readonly long _expected;
+    private readonly List<long> _maxPerSecond = [];
+    private readonly DateTime _startedUtc = DateTime.UtcNow;
     private long _done;
     private long _errors;
 
@@ -34,15 +36,31 @@ internal sealed class Recorder : IDisposable
     public void Record(long ticks)
     {
         long micros = Math.Max(1, ticks * 1_000_000 / Stopwatch.Frequency);
+        int second = (int)_clock.Elapsed.TotalSeconds;
         lock (_lock)
         {
             _histogram.RecordValue(Math.Min(micros, _histogram.HighestTrackableValue));
+            // Worst latency of what completed in each second of the run: stalls show as spikes in time.
+            while (_maxPerSecond.Count <= second)
+            {
+                _maxPerSecond.Add(0);
+            }
+
+            _maxPerSecond[second] = Math.Max(_maxPerSecond[second], micros);
         }
 
         Interlocked.Increment(ref _done);
     }
 
     public void Error() => Interlocked.Increment(ref _errors);
+
+    private double[] MaxPerSecond()
+    {
+        lock (_lock)
+        {
+            return [.. _maxPerSecond.Select(m => Math.Round(m / 1000.0, 1))];
+        }
+    }
 
     private void Progress()
     {
@@ -75,6 +93,8 @@ internal sealed class Recorder : IDisposable
             ["p99_ms"] = Ms(99),
             ["p999_ms"] = Ms(99.9),
             ["max_ms"] = Math.Round(h.GetMaxValue() / 1000.0, 3),
+            ["started_utc"] = _startedUtc.ToString("O"),
+            ["max_ms_per_second"] = MaxPerSecond(),
         };
         Console.WriteLine($"Summary: {h.TotalCount} {_what} in {elapsed.TotalSeconds:F2} s, {Errors} errors");
         Console.WriteLine($"  Per second: {summary["requests_per_second"]}");

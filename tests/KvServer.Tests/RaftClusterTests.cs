@@ -351,7 +351,14 @@ public sealed class RaftClusterTests(ITestOutputHelper output)
                     {
                         retries++;
                         output.WriteLine($"round {round}, put {i}: {e.Status.Detail}; retrying");
-                        leader = await c.WaitForLeaderAsync(LeaderTimeout, follower);
+                        try
+                        {
+                            leader = await c.WaitForLeaderAsync(LeaderTimeout, follower);
+                        }
+                        catch (TimeoutException t)
+                        {
+                            Assert.Fail($"round {round}, put {i}: {t.Message}\n{Problems(c)}");
+                        }
                     }
                     catch (RpcException e)
                     {
@@ -377,7 +384,11 @@ public sealed class RaftClusterTests(ITestOutputHelper output)
 
         output.WriteLine($"engines installed from snapshots: {string.Join(", ", pointers)}");
         int pageLosses = c.Members.Sum(m => m.Output.Split('\n').Count(l => l.Contains("restarting the Raft layer in place", StringComparison.Ordinal)));
-        output.WriteLine($"Raft layer restarts after DotNext's 'WAL page N doesn't exist on the disk': {pageLosses}; puts retried for lack of quorum: {retries}");
+        output.WriteLine($"Raft layer restarts after DotNext's WAL stopped ('WAL page N doesn't exist on the disk' or another failure): {pageLosses}; puts retried for lack of quorum: {retries}");
+        foreach (var line in c.Members.SelectMany((m, j) => m.Output.Split('\n').Where(l => l.Contains("restarting the Raft layer", StringComparison.Ordinal)).Select(l => $"m{j}: {(l.Length > 400 ? l[..400] : l)}")))
+        {
+            output.WriteLine(line);
+        }
         Assert.True(pointers.Count >= 5, "each round should install a new snapshot");
     }
 

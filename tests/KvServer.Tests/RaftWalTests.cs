@@ -54,6 +54,44 @@ public sealed class RaftWalTests : IDisposable
         Assert.All(tail, e => Assert.Equal(2, e.Term));
     }
 
+    /// <summary>
+    /// DotNext's WAL stops for good once its background apply fails (every later append throws),
+    /// and does not always log why: RaftNode's watchdog finds such a log with RaftNode.BrokenLog
+    /// and restarts the Raft layer. This pins the behaviour it relies on.
+    /// </summary>
+    [Fact]
+    public async Task AWalWhoseApplyFailedIsReportedBrokenWithItsCause()
+    {
+        using var wal = new RaftWal(At(Path.Combine(_root, "broken")), new FailingStateMachine(failAt: 3));
+        IAuditTrail<IRaftLogEntry> follower = wal;
+        await follower.AppendAsync(new LogEntryProducer<BinaryLogEntry>([.. Enumerable.Range(0, 5).Select(i => new BinaryLogEntry { Term = 1, Content = new byte[] { (byte)i } })]), 1, skipCommitted: true);
+        await wal.CommitAsync(2);
+        await wal.WaitForApplyAsync(2);
+        Assert.Null(RaftNode.BrokenLog(wal));
+
+        await wal.CommitAsync(5);
+        Exception? cause = null;
+        for (var sw = System.Diagnostics.Stopwatch.StartNew(); cause is null && sw.Elapsed < TimeSpan.FromSeconds(10); await Task.Delay(20))
+        {
+            cause = RaftNode.BrokenLog(wal);
+        }
+
+        var broken = Assert.IsType<InvalidDataException>(cause);
+        Assert.Equal("entry 3 refused", broken.Message);
+        await Assert.ThrowsAsync<WriteAheadLog.InternalException>(async () =>
+            await follower.AppendAsync(new LogEntryProducer<BinaryLogEntry>([new BinaryLogEntry { Term = 1, Content = new byte[] { 9 } }]), 6, skipCommitted: true));
+    }
+
+    private sealed class FailingStateMachine(long failAt) : IStateMachine
+    {
+        public ISnapshot? Snapshot => null;
+
+        public ValueTask<long> ApplyAsync(LogEntry entry, CancellationToken token) =>
+            entry.Index == failAt ? ValueTask.FromException<long>(new InvalidDataException($"entry {failAt} refused")) : ValueTask.FromResult(entry.Index);
+
+        public ValueTask ReclaimGarbageAsync(long watermark, CancellationToken token) => ValueTask.CompletedTask;
+    }
+
     private static void CopyDirectory(string from, string to)
     {
         Directory.CreateDirectory(to);

@@ -9,14 +9,14 @@ internal static partial class RaftLog
     [LoggerMessage(EventId = 301, Level = LogLevel.Information, Message = "member {PeerEndPoint} not added yet ({Reason}); retrying until it starts")]
     public static partial void MemberAddRetry(ILogger logger, string peerEndPoint, string reason);
 
-    [LoggerMessage(EventId = 303, Level = LogLevel.Warning, Message = "the Raft log lost a page (DotNext: WAL page doesn't exist on the disk); restarting the Raft layer in place")]
-    public static partial void WalRestart(ILogger logger);
+    [LoggerMessage(EventId = 303, Level = LogLevel.Warning, Message = "the Raft log stopped on {Failure}: {Reason}; restarting the Raft layer in place")]
+    public static partial void WalRestart(ILogger logger, string failure, string reason, Exception? e);
 
     [LoggerMessage(EventId = 304, Level = LogLevel.Information, Message = "the Raft layer restarted; rejoining the cluster from the snapshot point")]
     public static partial void WalRestarted(ILogger logger);
 
-    [LoggerMessage(EventId = 305, Level = LogLevel.Error, Message = "restarting the Raft layer failed")]
-    public static partial void WalRestartFailed(ILogger logger, Exception e);
+    [LoggerMessage(EventId = 305, Level = LogLevel.Error, Message = "restarting the Raft layer failed (attempt {Attempt}); retrying in 1 s")]
+    public static partial void WalRestartFailed(ILogger logger, int attempt, Exception e);
 
     [LoggerMessage(EventId = 306, Level = LogLevel.Warning, Message = "the member has been permanently removed from the cluster (member {MemberId}); stopping")]
     public static partial void Removed(ILogger logger, string memberId);

@@ -30,6 +30,8 @@ public sealed class RaftNode : IAsyncDisposable
     private readonly ILogger _log;
     private RaftCluster _cluster;
     private WriteAheadLog _wal;
+    private readonly CancellationTokenSource _stop = new();
+    private Task _watchdog = Task.CompletedTask;
     private int _restarting;
     private long _leaderTerm;
 
@@ -90,7 +92,11 @@ public sealed class RaftNode : IAsyncDisposable
     public ulong IdOf(EndPoint ep) =>
         _known.TryGetValue(ep, out var m) ? m.Id : LocalMember.MemberIdOf([$"http://{ep}"], _config.InitialClusterToken);
 
-    public Task StartAsync(CancellationToken ct) => Cluster.StartAsync(ct);
+    public async Task StartAsync(CancellationToken ct)
+    {
+        await Cluster.StartAsync(ct).ConfigureAwait(false);
+        _watchdog = WatchWalAsync(_stop.Token);
+    }
 
     /// <summary>A Raft peer over TCP on the peer URL with its log in member/raft, applying to <see cref="StateMachine"/>.</summary>
     private (RaftCluster, WriteAheadLog) Build()
@@ -136,48 +142,123 @@ public sealed class RaftNode : IAsyncDisposable
     /// restarted. We restart the Raft layer in place: stop the cluster, reopen the WAL from the
     /// snapshot point (the engine keeps its state; entries it holds are skipped), rejoin.
     /// </summary>
-    private void OnWalPageMissing()
+    private void OnWalPageMissing() => Restart(null);
+
+    /// <summary>Restarts the Raft layer once (a restart asked for while one runs is the same restart).</summary>
+    private void Restart(Exception? cause)
     {
         if (Interlocked.CompareExchange(ref _restarting, 1, 0) == 0)
         {
-            _ = Task.Run(RestartAsync);
+            _ = Task.Run(() => RestartAsync(cause));
         }
     }
 
-    private async Task RestartAsync()
+    /// <summary>How often <see cref="WatchWalAsync"/> looks at the log.</summary>
+    private static readonly TimeSpan WalCheckInterval = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// DotNext's WAL stops for good after any failure of its background work (applying committed
+    /// entries, flushing, dropping pages behind a snapshot): every later append, read and commit
+    /// throws an InternalException carrying the first failure, and DotNext does not always log it. A
+    /// member in that state acknowledges nothing while it still looks alive (a 3-member cluster with
+    /// another member down stops taking writes). So, whatever the cause, a broken log is restarted in
+    /// place, as for a missing page; the cause is logged.
+    /// </summary>
+    private async Task WatchWalAsync(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(WalCheckInterval, ct).ConfigureAwait(false);
+                if (Volatile.Read(ref _restarting) == 0 && BrokenLog(Log) is { } failure)
+                {
+                    Restart(failure);
+                }
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>The failure a WAL stopped on, or null while it works. Waiting for index 0 is answered at once either way.</summary>
+    internal static Exception? BrokenLog(WriteAheadLog wal)
     {
         try
         {
-            RaftLog.WalRestart(_log);
-            var (oldCluster, oldWal) = (Cluster, Log);
-            using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
+            var wait = wal.WaitForApplyAsync(0L, CancellationToken.None);
+            if (wait.IsCompleted)
+            {
+                wait.GetAwaiter().GetResult();
+            }
+
+            return null;
+        }
+        catch (WriteAheadLog.InternalException e)
+        {
+            return e.InnerException ?? e;
+        }
+        catch (ObjectDisposedException)
+        {
+            return null; // Replaced by a restart meanwhile.
+        }
+    }
+
+    /// <summary>
+    /// Restarts the Raft layer until it runs again: a member without one takes no part in the
+    /// cluster at all, so a failed attempt is retried (after a second) rather than given up.
+    /// </summary>
+    private async Task RestartAsync(Exception? cause)
+    {
+        RaftLog.WalRestart(_log, cause?.GetType().Name ?? "MissingPageException", cause?.Message ?? "WAL page doesn't exist on the disk", cause);
+        try
+        {
+            for (int attempt = 1; !_stop.IsCancellationRequested; attempt++)
             {
                 try
                 {
-                    await oldCluster.StopAsync(timeout.Token).ConfigureAwait(false);
+                    await RestartOnceAsync().ConfigureAwait(false);
+                    RaftLog.WalRestarted(_log);
+                    return;
                 }
-                catch (Exception e) when (e is OperationCanceledException or InvalidOperationException)
+                catch (Exception e) when (!_stop.IsCancellationRequested)
                 {
+                    RaftLog.WalRestartFailed(_log, attempt, e);
+                    await Task.Delay(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
                 }
             }
-
-            oldCluster.Dispose();
-            oldWal.Dispose();
-            await StateMachine.Installed.ConfigureAwait(false);
-            var (cluster, wal) = Build();
-            Volatile.Write(ref _wal, wal);
-            Volatile.Write(ref _cluster, cluster);
-            await cluster.StartAsync(CancellationToken.None).ConfigureAwait(false);
-            RaftLog.WalRestarted(_log);
-        }
-        catch (Exception e)
-        {
-            RaftLog.WalRestartFailed(_log, e);
         }
         finally
         {
             Volatile.Write(ref _restarting, 0);
         }
+    }
+
+    private async Task RestartOnceAsync()
+    {
+        var (oldCluster, oldWal) = (Cluster, Log);
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
+        {
+            try
+            {
+                await oldCluster.StopAsync(timeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or InvalidOperationException or ObjectDisposedException or WriteAheadLog.InternalException)
+            {
+            }
+        }
+
+        oldCluster.Dispose();
+        oldWal.Dispose();
+        // An engine being built from a snapshot must be in place before the log is read again; a
+        // failed build is the state machine's to report, not a reason to stay down.
+        await StateMachine.Installed.ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+        var (cluster, wal) = Build();
+        Volatile.Write(ref _wal, wal);
+        Volatile.Write(ref _cluster, cluster);
+        await cluster.StartAsync(CancellationToken.None).ConfigureAwait(false);
     }
 
     /// <summary>A member's name, client and peer URLs as it announces them; null while it cannot be reached.</summary>
@@ -226,6 +307,8 @@ public sealed class RaftNode : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await _watchdog.ConfigureAwait(false);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
         try
         {
