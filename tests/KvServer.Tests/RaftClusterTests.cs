@@ -385,7 +385,7 @@ public sealed class RaftClusterTests(ITestOutputHelper output)
         output.WriteLine($"engines installed from snapshots: {string.Join(", ", pointers)}");
         int pageLosses = c.Members.Sum(m => m.Output.Split('\n').Count(l => l.Contains("restarting the Raft layer in place", StringComparison.Ordinal)));
         output.WriteLine($"Raft layer restarts after DotNext's WAL stopped ('WAL page N doesn't exist on the disk' or another failure): {pageLosses}; puts retried for lack of quorum: {retries}");
-        foreach (var line in c.Members.SelectMany((m, j) => m.Output.Split('\n').Where(l => l.Contains("restarting the Raft layer", StringComparison.Ordinal)).Select(l => $"m{j}: {(l.Length > 400 ? l[..400] : l)}")))
+        foreach (var line in c.Members.SelectMany((m, j) => m.Output.Split('\n').Where(l => (l.Contains("Raft layer", StringComparison.Ordinal) || l.Contains("livelock", StringComparison.Ordinal))).Select(l => $"m{j}: {(l.Length > 300 ? l[..300] : l)}")))
         {
             output.WriteLine(line);
         }

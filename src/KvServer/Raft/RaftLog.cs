@@ -18,6 +18,9 @@ internal static partial class RaftLog
     [LoggerMessage(EventId = 305, Level = LogLevel.Error, Message = "restarting the Raft layer failed (attempt {Attempt}); retrying in 1 s")]
     public static partial void WalRestartFailed(ILogger logger, int attempt, Exception e);
 
+    [LoggerMessage(EventId = 308, Level = LogLevel.Warning, Message = "member {Member} refuses snapshot {Index} ({Count} installs in a row: DotNext's snapshot livelock); this leader steps down so the next one replicates from the log's end")]
+    public static partial void SnapshotLoop(ILogger logger, string member, long index, int count);
+
     [LoggerMessage(EventId = 306, Level = LogLevel.Warning, Message = "the member has been permanently removed from the cluster (member {MemberId}); stopping")]
     public static partial void Removed(ILogger logger, string memberId);
 

@@ -32,7 +32,9 @@ public sealed class RaftNode : IAsyncDisposable
     private WriteAheadLog _wal;
     private readonly CancellationTokenSource _stop = new();
     private Task _watchdog = Task.CompletedTask;
+    private readonly SnapshotLoopDetector _snapshotLoops;
     private int _restarting;
+    private int _resigning;
     private long _leaderTerm;
 
     public RaftNode(ServerConfig config, LocalMember local, EngineSlot slot, ILoggerFactory loggers)
@@ -53,7 +55,8 @@ public sealed class RaftNode : IAsyncDisposable
         _initial = Joining ? [] : [.. config.InitialCluster.Select(m => EndPointOf(m.PeerUrl)).Distinct()];
         _raftDir = Path.Combine(config.DataDir, "member", "raft");
         Directory.CreateDirectory(_raftDir);
-        _loggers = new WalFailureWatch(loggers, OnWalPageMissing);
+        _snapshotLoops = new SnapshotLoopDetector(OnSnapshotLoop);
+        _loggers = new DotNextLogWatch(loggers, OnWalPageMissing, _snapshotLoops);
         _log = loggers.CreateLogger<RaftNode>();
         StateMachine = new KvStateMachine(slot, local.Id, _raftDir, config.SnapshotCount, config.SnapshotCatchUpEntries);
         (_cluster, _wal) = Build();
@@ -120,6 +123,7 @@ public sealed class RaftNode : IAsyncDisposable
         var cluster = new RaftCluster(tcp) { AuditTrail = wal };
         cluster.LeaderChanged += (c, leader) =>
         {
+            _snapshotLoops.Reset();
             // Raised by DotNext under its transition lock: no higher term can have arrived yet.
             if (leader is { IsRemote: false })
             {
@@ -152,6 +156,44 @@ public sealed class RaftNode : IAsyncDisposable
             _ = Task.Run(() => RestartAsync(cause));
         }
     }
+
+    /// <summary>
+    /// DotNext 6.12's snapshot livelock (see <see cref="SnapshotLoopDetector"/>): this leader keeps
+    /// re-sending a snapshot a member refuses. It steps down, so that the next leader (maybe this
+    /// member again) starts the member's next index at the log's end. One resignation at a time, and
+    /// none within <see cref="ResignPause"/> of the last, so a member that cannot keep up does not
+    /// keep the cluster without a leader.
+    /// </summary>
+    private void OnSnapshotLoop(EndPoint member, long index)
+    {
+        if (Interlocked.CompareExchange(ref _resigning, 1, 0) != 0)
+        {
+            return;
+        }
+
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                if (IsLeader)
+                {
+                    RaftLog.SnapshotLoop(_log, member.ToString() ?? "", index, SnapshotLoopDetector.Threshold);
+                    await ((ICluster)Cluster).ResignAsync(_stop.Token).ConfigureAwait(false);
+                }
+
+                await Task.Delay(ResignPause, _stop.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+            {
+            }
+            finally
+            {
+                Volatile.Write(ref _resigning, 0);
+            }
+        });
+    }
+
+    private static readonly TimeSpan ResignPause = TimeSpan.FromSeconds(5);
 
     /// <summary>How often <see cref="WatchWalAsync"/> looks at the log.</summary>
     private static readonly TimeSpan WalCheckInterval = TimeSpan.FromMilliseconds(250);
