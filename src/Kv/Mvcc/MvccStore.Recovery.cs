@@ -173,6 +173,19 @@ public sealed partial class MvccStore
     {
         var last = _options.Time.GetUtcNow();
         long lastRev = Revision;
+        if (_options.CheckpointAtOpen)
+        {
+            try
+            {
+                await CheckpointAsync(ct).ConfigureAwait(false);
+                last = _options.Time.GetUtcNow();
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                KvLog.BackgroundFailed(_options.Logger, "checkpoint", e);
+            }
+        }
+
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), _options.Time);
         while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
         {

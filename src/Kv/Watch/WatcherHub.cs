@@ -12,8 +12,10 @@ namespace KvCluster.Kv.Watch;
 /// revision by whole revision while their buffers have room, and moves a watcher back to synced
 /// once it reaches the published revision.</item>
 /// </list>
-/// Invariant (under <c>_lock</c>): a watcher is in exactly one group; a synced watcher's
-/// <see cref="Watcher.NextRevision"/> is <c>_published + 1</c>. Hence no gap and no duplicate.
+/// Invariant (under <c>_lock</c>): a watcher is in exactly one group; a synced watcher has received
+/// every revision up to <c>_published</c> (its <see cref="Watcher.NextRevision"/> is only kept up to
+/// date once it leaves the synced group: publishing does not touch the watchers a revision does not
+/// concern). Hence no gap and no duplicate.
 /// </summary>
 internal sealed class WatcherHub : IDisposable
 {
@@ -21,7 +23,7 @@ internal sealed class WatcherHub : IDisposable
     private const int MaxRevisionsPerSync = 1000;
 
     private readonly object _lock = new();
-    private readonly HashSet<Watcher> _synced = [];
+    private readonly WatcherGroup _synced = new();
     private readonly HashSet<Watcher> _unsynced = [];
     private readonly IEventSource _source;
     private readonly int _bufferSize;
@@ -105,7 +107,7 @@ internal sealed class WatcherHub : IDisposable
             _published = revision;
             List<Watcher>? behind = null;
             bool prevFilled = false;
-            foreach (var w in _synced)
+            foreach (var w in _synced.Candidates(events))
             {
                 if (w.Request.PrevKv && !prevFilled)
                 {
@@ -118,16 +120,15 @@ internal sealed class WatcherHub : IDisposable
                 if (picked is not null && !w.TryDeliver(new WatchResponse(revision, picked)))
                 {
                     (behind ??= []).Add(w);
-                    continue;
                 }
-
-                w.NextRevision = revision + 1;
             }
 
             if (behind is not null)
             {
                 foreach (var w in behind)
                 {
+                    // It has everything before this revision, not this one: the sync loop resends from here.
+                    w.NextRevision = revision;
                     _synced.Remove(w);
                     _unsynced.Add(w);
                 }
@@ -173,7 +174,7 @@ internal sealed class WatcherHub : IDisposable
     {
         lock (_lock)
         {
-            foreach (var w in _synced)
+            foreach (var w in _synced.All)
             {
                 if (w.Request.ProgressNotify)
                 {
@@ -211,7 +212,7 @@ internal sealed class WatcherHub : IDisposable
 
         lock (_lock)
         {
-            foreach (var w in _synced.Concat(_unsynced))
+            foreach (var w in _synced.All.Concat(_unsynced))
             {
                 w.Close(null);
             }

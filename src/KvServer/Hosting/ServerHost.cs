@@ -42,6 +42,7 @@ public static class ServerHost
             // WAL is flushed before the Raft log may be dropped (KvStateMachine), and a restart replays
             // the log from that point.
             Sync = !config.Clustered,
+            CheckpointAtOpen = true,
         });
         RaftNode? raft = null;
         var member = new LocalMember(config, () => raft?.Term ?? 1);

@@ -77,6 +77,65 @@ public sealed class WatchTests
         Assert.Equal(["k1", "k2", "k3"], r.Events.Select(e => S(e.Kv.Key)));
     }
 
+    /// <summary>
+    /// Publishing touches only the watchers of the keys a revision changes (and range watchers): a
+    /// single-key watcher sees one response per revision of its key, with exactly its events, while
+    /// range and other-key watchers are served from the same revision.
+    /// </summary>
+    [Fact]
+    public async Task EachWatcherGetsOnlyItsKeysFromAMultiKeyRevision()
+    {
+        await using var t = TempStore.Create();
+        var s = t.Store;
+        using var k1 = s.Watch(new WatchRequest(B("k1")));
+        using var k1Again = s.Watch(new WatchRequest(B("k1")) { NoPut = true });
+        using var k3 = s.Watch(new WatchRequest(B("k3")));
+        using var range = s.Watch(new WatchRequest(B("k2"), B("k4")));
+        using var untouched = s.Watch(new WatchRequest(B("zz")));
+        await s.TxnAsync(new TxnRequest([], [
+            RequestOp.Of(new PutRequest(B("k1"), B("a"))),
+            RequestOp.Of(new PutRequest(B("k2"), B("b"))),
+            RequestOp.Of(new PutRequest(B("k3"), B("c")))], []));
+        await s.PutAsync(new PutRequest(B("zz"), B("z")));
+
+        Assert.Equal(["k1"], Assert.Single(await ReadEvents(k1, 1)).Events.Select(e => S(e.Kv.Key)));
+        Assert.Equal(["k3"], Assert.Single(await ReadEvents(k3, 1)).Events.Select(e => S(e.Kv.Key)));
+        Assert.Equal(["k2", "k3"], Assert.Single(await ReadEvents(range, 2)).Events.Select(e => S(e.Kv.Key)));
+        var z = Assert.Single(await ReadEvents(untouched, 1));
+        Assert.Equal(3, z.Revision);
+        Assert.False(k1Again.Responses.TryRead(out _), "a NoPut watcher got a put");
+        Assert.False(k1.Responses.TryRead(out _), "k1's watcher got a second response");
+    }
+
+    /// <summary>
+    /// A synced watcher is not touched by revisions of other keys; when it then falls behind on its
+    /// own key it must resume exactly after what it was given live: no duplicate, no gap.
+    /// </summary>
+    [Fact]
+    public async Task AWatcherThatFallsBehindAfterOtherKeysChangedResumesWithoutDuplicates()
+    {
+        await using var t = TempStore.Create(o => o with { WatchBufferSize = 4 });
+        var s = t.Store;
+        using var w = s.Watch(new WatchRequest(B("k")));
+        await s.PutAsync(new PutRequest(B("k"), B("live")));
+        Assert.Equal(2, Assert.Single(await ReadEvents(w, 1)).Revision);
+
+        for (int i = 0; i < 100; i++)
+        {
+            await s.PutAsync(new PutRequest(B($"other{i}"), B("x")));
+        }
+
+        const int Writes = 50;
+        for (int i = 0; i < Writes; i++)
+        {
+            await s.PutAsync(new PutRequest(B("k"), B(i.ToString())));
+        }
+
+        Assert.True(s.Hub.UnsyncedCount >= 1);
+        var events = (await ReadEvents(w, Writes)).SelectMany(r => r.Events).ToList();
+        Assert.Equal(Enumerable.Range(103, Writes).Select(i => (long)i), events.Select(e => e.Kv.ModRevision));
+    }
+
     [Fact]
     public async Task SlowConsumerGetsEveryEventInOrderWithoutBlockingWriters()
     {
