@@ -177,6 +177,9 @@ public sealed partial class MvccStore
         {
             try
             {
+                // The first is a full checkpoint (hash index and log), the second a log-only one: each
+                // kind costs most the first time it runs in a process.
+                await CheckpointAsync(ct).ConfigureAwait(false);
                 await CheckpointAsync(ct).ConfigureAwait(false);
                 last = _options.Time.GetUtcNow();
             }
