@@ -8,10 +8,11 @@ using KvCluster.KvBench;
 //   kvbench txn-put   --total N --txn-ops N --key-size N --val-size N [--key-space-size N]
 //   kvbench txn-mixed --total N --rw-ratio R --key-size N --val-size N [--key-space-size N] [--consistency l|s]
 //   kvbench watch --watchers N --streams N --watched-keys N --put-rate N --put-total N
+//   kvbench watch-get --watchers N --streams N --watch-events N
 //   kvbench lease-keepalive --total N
 // Progress goes to stderr once a second; the summary (throughput, HDR latency percentiles, histogram) to stdout.
-const string Usage = "usage: kvbench put|range|txn-put|txn-mixed|watch|lease-keepalive [--endpoints a,b] [--conns N] [--clients N] [--target-leader] [--rate N] [--json FILE] [workload flags: see bench/README.md]";
-string[] workloads = [.. RequestWorkloads.Names, "watch", "lease-keepalive"];
+const string Usage = "usage: kvbench put|range|txn-put|txn-mixed|watch|watch-get|lease-keepalive [--endpoints a,b] [--conns N] [--clients N] [--target-leader] [--rate N] [--json FILE] [workload flags: see bench/README.md]";
+string[] workloads = [.. RequestWorkloads.Names, "watch", "watch-get", "lease-keepalive"];
 if (args.Length == 0 || !workloads.Contains(args[0]))
 {
     Console.Error.WriteLine(Usage);
@@ -26,6 +27,7 @@ try
     summary = args[0] switch
     {
         "watch" => await WatchWorkload.RunAsync(load),
+        "watch-get" => await WatchGetWorkload.RunAsync(load),
         "lease-keepalive" => await LeaseWorkload.RunAsync(load),
         _ => await RequestWorkloads.RunAsync(args[0], load),
     };

@@ -2,7 +2,12 @@ namespace KvCluster.Kv.Mvcc;
 
 public sealed partial class MvccStore
 {
-    /// <summary>Bytes the store's files take on disk (records, WAL, checkpoints): etcd's db size.</summary>
+    /// <summary>
+    /// Bytes the store's files take on disk (records, WAL, checkpoints): etcd's db size, what the
+    /// quota counts. Not FASTER's hash-index checkpoint: it is the fixed-size table
+    /// (<see cref="Storage.StorageOptions.IndexBytes"/>, 16 MiB) whatever the data, and counting it
+    /// would put an empty store over a small --quota-backend-bytes as soon as it first checkpoints.
+    /// </summary>
     public long DiskBytes
     {
         get
@@ -10,6 +15,11 @@ public sealed partial class MvccStore
             long total = 0;
             foreach (var f in new DirectoryInfo(_options.DataDir).EnumerateFiles("*", SearchOption.AllDirectories))
             {
+                if (f.DirectoryName is { } d && d.Contains($"{Path.DirectorySeparatorChar}index-checkpoints{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
                 try
                 {
                     total += f.Length;
