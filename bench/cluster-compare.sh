@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# 3-member etcd 3.4.23 vs 3-member kvserver on 127.0.0.1 (fsync on for both, fresh data dirs), the
-# same kvbench load against each, alternating (etcd, kvserver, etcd, kvserver, ...). Writes a table.
+# 3-member (or MEMBERS=1: single-member) etcd 3.4.23 vs kvserver on 127.0.0.1 (fsync on for both, fresh
+# data dirs), the same kvbench load against each, alternating (etcd, kvserver, etcd, kvserver, ...). Writes a table.
 #   bench/cluster-compare.sh [rounds (default 3)] [kvbench args (default: put, 100 conns, 500 clients)]
+#   MEMBERS=1 bench/cluster-compare.sh …   one member each (file <date>-1-member…md)
 #   WARMUP=N bench/cluster-compare.sh …   first N untimed puts on each fresh cluster (both servers alike)
 #   OUT=FILE bench/cluster-compare.sh …     writes FILE instead
 set -euo pipefail
@@ -12,15 +13,19 @@ command -v etcd >/dev/null || { apt-get update -qq && apt-get install -y -qq etc
 dotnet build src/KvServer -c Release -v quiet -nologo >/dev/null
 dotnet build bench/KvBench -c Release -v quiet -nologo >/dev/null
 workload=${load%% *}
+members=${MEMBERS:-3}
+[[ $members == 1 || $members == 3 ]] || { echo "MEMBERS must be 1 or 3" >&2; exit 2; }
+last=$((members - 1))
+topology=$([[ $members == 1 ]] && echo "1-member" || echo "3-members")
 # One file per workload: <date>-3-members.md for put, <date>-3-members-<workload>[-<consistency>].md otherwise.
 suffix=$([[ $workload == put ]] || echo "-$workload")
 [[ $load =~ --consistency\ ([ls]) ]] && suffix+="-${BASH_REMATCH[1]}"
-out=${OUT:-bench/results/$(date -u +%F)-3-members$suffix${WARMUP:+-warm}.md}
+out=${OUT:-bench/results/$(date -u +%F)-$topology$suffix${WARMUP:+-warm}.md}
 cluster() { # kind -> starts 3 members, prints their pids
   local kind=$1 ic="" i
   base=$([[ $kind == etcd ]] && echo 24300 || echo 24400)
-  for i in 0 1 2; do ic+="${ic:+,}m$i=http://127.0.0.1:$((base + 10 * i + 1))"; done
-  for i in 0 1 2; do
+  for i in $(seq 0 $last); do ic+="${ic:+,}m$i=http://127.0.0.1:$((base + 10 * i + 1))"; done
+  for i in $(seq 0 $last); do
     local c=$((base + 10 * i)) p=$((base + 10 * i + 1)) dir=/tmp/cmp-$kind-m$i
     rm -rf "$dir"
     local flags=(--name m$i --data-dir "$dir" --listen-client-urls http://127.0.0.1:$c --advertise-client-urls http://127.0.0.1:$c
@@ -38,10 +43,10 @@ run() { # kind -> prints "req/s p50 p99 p999 max errors rss_mib"
   local kind=$1 pids eps="" i
   base=$([[ $kind == etcd ]] && echo 24300 || echo 24400)
   pids=$(cluster "$kind")
-  for i in 0 1 2; do eps+="${eps:+,}127.0.0.1:$((base + 10 * i))"; done
+  for i in $(seq 0 $last); do eps+="${eps:+,}127.0.0.1:$((base + 10 * i))"; done
   for _ in $(seq 1 200); do
-    ok=0; for i in 0 1 2; do curl -sf http://127.0.0.1:$((base + 10 * i))/health >/dev/null && ok=$((ok + 1)); done
-    [[ $ok == 3 ]] && break; sleep 0.1
+    ok=0; for i in $(seq 0 $last); do curl -sf http://127.0.0.1:$((base + 10 * i))/health >/dev/null && ok=$((ok + 1)); done
+    [[ $ok == "$members" ]] && break; sleep 0.1
   done
   if [[ ${WARMUP:-0} -gt 0 ]]; then # the same untimed put load first, on both servers alike
     dotnet bench/KvBench/bin/Release/net10.0/kvbench.dll put --conns 100 --clients 500 --total "$WARMUP" --key-size 8 --val-size 256 \
@@ -57,14 +62,14 @@ run() { # kind -> prints "req/s p50 p99 p999 max errors rss_mib"
   python3 -c "import json;d=json.load(open('/tmp/cmp-$kind.json'));print(d['requests_per_second'],d['p50_ms'],d['p99_ms'],d['p999_ms'],d['max_ms'],d['errors'],$rss//1024)"
 }
 {
-  echo "# 3 members: etcd 3.4.23 vs kvserver ($(date -u +%F))"
+  echo "# $members member(s): etcd 3.4.23 vs kvserver ($(date -u +%F))"
   echo
   echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB RAM, $(uname -sr); disk: $(df -h /tmp | awk 'NR==2 {print $1}')."
-  echo "Versions: $(etcd --version | head -1), kvserver $(git rev-parse --short HEAD). Command: \`bench/cluster-compare.sh $rounds \"$load\"\`."
-  echo "Each cluster: 3 members on 127.0.0.1, default heartbeat/election timeouts, fsync on, fresh data dirs; kvbench spreads its"
-  echo "connections over all three client URLs. Rounds alternate etcd, kvserver. Peak RSS is the sum over the three members.${WARMUP:+ Each cluster took $WARMUP untimed puts (the same load) before the measured run.}"
+  echo "Versions: $(etcd --version | head -1), kvserver $(git rev-parse --short HEAD). Command: \`${MEMBERS:+MEMBERS=$MEMBERS }bench/cluster-compare.sh $rounds \"$load\"\`."
+  echo "Each cluster: $members member(s) on 127.0.0.1, default heartbeat/election timeouts, fsync on, fresh data dirs; kvbench spreads its"
+  echo "connections over all client URLs. Rounds alternate etcd, kvserver. Peak RSS is the sum over the members.${WARMUP:+ Each cluster took $WARMUP untimed puts (the same load) before the measured run.}"
   echo
-  echo "| round | server | requests/s | p50 ms | p99 ms | p99.9 ms | max ms | errors | peak RSS (3 members) |"
+  echo "| round | server | requests/s | p50 ms | p99 ms | p99.9 ms | max ms | errors | peak RSS ($members member(s)) |"
   echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 } >"$out"
 rm -f /tmp/cmp-summary.txt
