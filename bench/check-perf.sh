@@ -2,30 +2,49 @@
 # `etcdctl check perf` against a fresh etcd 3.4.23 and a fresh kvserver, alternating (A B A B ...),
 # each a single member on 127.0.0.1 with fsync on, data on the same disk. Writes a markdown table.
 #   bench/check-perf.sh [loads (default "m l")] [rounds (default 2)]
+#   MEMBERS=3 bench/check-perf.sh …   3-member clusters of each instead (file <date>-check-perf-3-members.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 loads=${1:-"m l"}; rounds=${2:-2}
 command -v etcd >/dev/null || { apt-get update -qq && apt-get install -y -qq etcd-server etcd-client >/dev/null; }
 dotnet build src/KvServer -c Release -v quiet -nologo >/dev/null
-out=bench/results/$(date -u +%F)-check-perf.md
-port=23795; peer=23805
-run() { # kind load -> prints "throughput slowest stddev verdict rss_kb"
-  local kind=$1 load=$2 dir pid
+members=${MEMBERS:-1}
+[[ $members == 1 || $members == 3 ]] || { echo "MEMBERS must be 1 or 3" >&2; exit 2; }
+suffix=""
+[[ $members == 3 ]] && suffix="-3-members"
+out=bench/results/$(date -u +%F)-check-perf$suffix.md
+# Client ports 23795, 23805, 23815; peer ports 100 above.
+port=23795; peer=23895
+run() { # kind load -> prints "throughput slowest stddev verdict rss_kb" (peak RSS summed over the members)
+  local kind=$1 load=$2 dir pids="" eps="" ic="" i
   dir=$(mktemp -d /tmp/perf-$kind-XXXX)
-  if [[ $kind == etcd ]]; then
-    etcd --data-dir "$dir" --listen-client-urls http://127.0.0.1:$port --advertise-client-urls http://127.0.0.1:$port \
-      --listen-peer-urls http://127.0.0.1:$peer --initial-advertise-peer-urls http://127.0.0.1:$peer \
-      --initial-cluster default=http://127.0.0.1:$peer --log-level error --logger zap >"$dir.log" 2>&1 &
-  else
-    dotnet src/KvServer/bin/Release/net10.0/kvserver.dll --data-dir "$dir" --listen-client-urls http://127.0.0.1:$port --log-level warn >"$dir.log" 2>&1 &
-  fi
-  pid=$!
-  for _ in $(seq 1 100); do curl -sf http://127.0.0.1:$port/health >/dev/null && break; sleep 0.1; done
+  for i in $(seq 0 $((members - 1))); do ic+="${ic:+,}m$i=http://127.0.0.1:$((peer + 10 * i))"; done
+  for i in $(seq 0 $((members - 1))); do
+    local c=$((port + 10 * i)) p=$((peer + 10 * i))
+    eps+="${eps:+,}127.0.0.1:$c"
+    if [[ $kind == etcd ]]; then
+      etcd --name m$i --data-dir "$dir/m$i" --listen-client-urls http://127.0.0.1:$c --advertise-client-urls http://127.0.0.1:$c \
+        --listen-peer-urls http://127.0.0.1:$p --initial-advertise-peer-urls http://127.0.0.1:$p \
+        --initial-cluster "$ic" --initial-cluster-token perf --log-level error --logger zap >"$dir/m$i.log" 2>&1 &
+    elif [[ $members == 1 ]]; then
+      dotnet src/KvServer/bin/Release/net10.0/kvserver.dll --data-dir "$dir/m$i" --listen-client-urls http://127.0.0.1:$c --log-level warn >"$dir/m$i.log" 2>&1 &
+    else
+      dotnet src/KvServer/bin/Release/net10.0/kvserver.dll --name m$i --data-dir "$dir/m$i" --listen-client-urls http://127.0.0.1:$c \
+        --advertise-client-urls http://127.0.0.1:$c --listen-peer-urls http://127.0.0.1:$p --initial-advertise-peer-urls http://127.0.0.1:$p \
+        --initial-cluster "$ic" --initial-cluster-token perf --log-level warn >"$dir/m$i.log" 2>&1 &
+    fi
+    pids+=" $!"
+  done
+  for _ in $(seq 1 200); do
+    local ok=0; for i in $(seq 0 $((members - 1))); do curl -sf http://127.0.0.1:$((port + 10 * i))/health >/dev/null && ok=$((ok + 1)); done
+    [[ $ok == "$members" ]] && break; sleep 0.1
+  done
   local res
-  res=$(ETCDCTL_API=3 timeout 300 etcdctl --endpoints 127.0.0.1:$port check perf --load="$load" 2>&1 | tr '\r' '\n' | grep -v ' / ' || true)
-  local rss; rss=$(awk '/VmHWM/ {print $2}' /proc/$pid/status)
-  kill $pid; wait $pid 2>/dev/null || true
-  rm -rf "$dir" "$dir.log"
+  res=$(ETCDCTL_API=3 timeout 300 etcdctl --endpoints "$eps" check perf --load="$load" 2>&1 | tr '\r' '\n' | grep -v ' / ' || true)
+  local rss=0 pid
+  for pid in $pids; do rss=$((rss + $(awk '/VmHWM/ {print $2}' /proc/$pid/status))); done
+  for pid in $pids; do kill $pid; wait $pid 2>/dev/null || true; done
+  rm -rf "$dir"
   local tp slow sd verdict
   tp=$(grep -o 'Throughput[^0-9]*[0-9]* writes/s' <<<"$res" | grep -o '[0-9]* writes' | cut -d' ' -f1)
   slow=$(grep -o 'request took[^0-9]*[0-9.]*s' <<<"$res" | grep -o '[0-9.]*s$')
@@ -37,8 +56,8 @@ run() { # kind load -> prints "throughput slowest stddev verdict rss_kb"
   echo "# etcdctl check perf: etcd 3.4.23 vs kvserver ($(date -u +%F))"
   echo
   echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB RAM, $(uname -sr); disk: $(df -h /tmp | awk 'NR==2 {print $1}')."
-  echo "Versions: $(etcd --version | head -1), kvserver $(git rev-parse --short HEAD). Command: \`bench/check-perf.sh \"$loads\" $rounds\`."
-  echo "Both single members on 127.0.0.1, fsync on, fresh data dirs, runs alternating etcd, kvserver, etcd, kvserver, ..."
+  echo "Versions: $(etcd --version | head -1), kvserver $(git rev-parse --short HEAD). Command: \`${MEMBERS:+MEMBERS=$MEMBERS }bench/check-perf.sh \"$loads\" $rounds\`."
+  echo "Both ${suffix:+3-member clusters (etcdctl given all three endpoints; peak RSS summed)}${suffix:-single members} on 127.0.0.1, fsync on, fresh data dirs, runs alternating etcd, kvserver, etcd, kvserver, ..."
   echo
   echo "| load | round | server | writes/s | slowest request | stddev | verdict | peak RSS |"
   echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
