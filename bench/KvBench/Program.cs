@@ -4,7 +4,7 @@ using KvCluster.KvBench;
 // kvbench: a load generator speaking etcd's v3 gRPC API, modelled on etcd's `benchmark` tool.
 // Global: --endpoints A,B,C --conns N --clients N [--target-leader] [--rate N (requests/s, all clients)] [--json FILE]
 //   kvbench put   --total N --key-size N --val-size N [--key-space-size N] [--sequential-keys]
-//   kvbench range --total N --key K [--consistency l|s]
+//   kvbench range --total N --key K [--end E | --prefix] [--consistency l|s]
 //   kvbench txn-put   --total N --txn-ops N --key-size N --val-size N [--key-space-size N]
 //   kvbench txn-mixed --total N --rw-ratio R --key-size N --val-size N [--key-space-size N] [--consistency l|s]
 //   kvbench watch --watchers N --streams N --watched-keys N --put-rate N --put-total N

@@ -21,6 +21,8 @@ internal static class RequestWorkloads
         bool sequential = o.Flag("sequential-keys");
         bool serializable = o.Get("consistency", "l") == "s";
         var rangeKey = ByteString.CopyFromUtf8(o.Get("key", "foo"));
+        // etcd's `benchmark range key [end-range]`: --end E, or --prefix for every key starting with --key.
+        var rangeEnd = o.Flag("prefix") ? PrefixEnd(rangeKey) : ByteString.CopyFromUtf8(o.Get("end", ""));
         var value = ByteString.CopyFrom(new byte[valSize]);
         using var recorder = new Recorder(workload, total);
         int next = -1;
@@ -49,7 +51,7 @@ internal static class RequestWorkloads
                             await kv.PutAsync(new PutRequest { Key = Key(n), Value = value });
                             break;
                         case "range":
-                            await kv.RangeAsync(new RangeRequest { Key = rangeKey, Serializable = serializable });
+                            await kv.RangeAsync(new RangeRequest { Key = rangeKey, RangeEnd = rangeEnd, Serializable = serializable });
                             break;
                         case "txn-put":
                             var txn = new TxnRequest();
@@ -79,6 +81,29 @@ internal static class RequestWorkloads
         }
 
         await Task.WhenAll(Enumerable.Range(0, load.Clients).Select(c => Task.Run(() => ClientAsync(c))));
-        return recorder.Report(load.Describe(workload), o.Get("json", ""));
+        var run = load.Describe(workload);
+        if (workload == "range")
+        {
+            run["key"] = rangeKey.ToStringUtf8();
+            run["range_end"] = rangeEnd.ToStringUtf8();
+        }
+
+        return recorder.Report(run, o.Get("json", ""));
+    }
+
+    /// <summary>etcd's GetPrefixRangeEnd: the key with its last byte below 0xff incremented and the rest cut; "\0" (all keys) if none.</summary>
+    internal static ByteString PrefixEnd(ByteString key)
+    {
+        var end = key.ToByteArray();
+        for (int i = end.Length - 1; i >= 0; i--)
+        {
+            if (end[i] < 0xff)
+            {
+                end[i]++;
+                return ByteString.CopyFrom(end, 0, i + 1);
+            }
+        }
+
+        return ByteString.CopyFrom(0);
     }
 }
