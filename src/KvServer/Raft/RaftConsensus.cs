@@ -399,6 +399,32 @@ public sealed class RaftConsensus : IConsensus, IAsyncDisposable
         else
         {
             _slot.Current.Lessor.Demote();
+            if (leader is IRaftClusterMember { IsRemote: true } remote)
+            {
+                _ = Task.Run(() => WarmForwardingAsync(remote)); // Not under DotNext's transition lock, which raises this event.
+            }
+        }
+    }
+
+    /// <summary>
+    /// A follower forwards every write to the leader over gRPC (<see cref="PeerService"/>). The first
+    /// forwarded write used to pay for the whole path at once: the leader's metadata, a new channel
+    /// and HTTP/2 connection, and the first run of the gRPC call code on both members. Measured on a
+    /// fresh 3-member cluster, puts through a follower had a 930-970 ms first second against 330-380
+    /// ms through the leader. So, as soon as a leader is known, a follower opens that path with one
+    /// cheap call (the leader's member list). Failures do not matter: the first write retries anyway.
+    /// </summary>
+    private async Task WarmForwardingAsync(IRaftClusterMember leader)
+    {
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+            timeout.CancelAfter(_requestTimeout);
+            var peer = await _node.PeerAsync(leader, timeout.Token).ConfigureAwait(false);
+            await peer.MemberListAsync(new Api.MemberListRequest(), cancellationToken: timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is RpcException or IOException or OperationCanceledException or ObjectDisposedException)
+        {
         }
     }
 
