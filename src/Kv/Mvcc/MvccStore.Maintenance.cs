@@ -2,6 +2,9 @@ namespace KvCluster.Kv.Mvcc;
 
 public sealed partial class MvccStore
 {
+    /// <summary>Where FASTER keeps its hash-index checkpoints, below the records directory.</summary>
+    private static readonly string IndexCheckpointsDir = $"{Path.DirectorySeparatorChar}index-checkpoints{Path.DirectorySeparatorChar}";
+
     /// <summary>
     /// Bytes the store's files take on disk (records, WAL, checkpoints): etcd's db size, what the
     /// quota counts. Not FASTER's hash-index checkpoint: it is the fixed-size table
@@ -15,7 +18,7 @@ public sealed partial class MvccStore
             long total = 0;
             foreach (var f in new DirectoryInfo(_options.DataDir).EnumerateFiles("*", SearchOption.AllDirectories))
             {
-                if (f.DirectoryName is { } d && d.Contains($"{Path.DirectorySeparatorChar}index-checkpoints{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+                if (f.DirectoryName?.Contains(IndexCheckpointsDir, StringComparison.Ordinal) == true)
                 {
                     continue;
                 }

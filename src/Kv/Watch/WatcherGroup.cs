@@ -12,59 +12,59 @@ internal sealed class WatcherGroup
 {
     private readonly Dictionary<byte[], HashSet<Watcher>> _byKey = new(ByteArrayComparer.Instance);
     private readonly HashSet<Watcher> _ranges = [];
-    private readonly HashSet<Watcher> _all = [];
 
-    public int Count => _all.Count;
+    public int Count { get; private set; }
 
-    public IEnumerable<Watcher> All => _all;
+    public IEnumerable<Watcher> All => _ranges.Concat(_byKey.Values.SelectMany(set => set));
 
-    public bool Contains(Watcher w) => _all.Contains(w);
+    public bool Contains(Watcher w) =>
+        w.Range.IsSingleKey ? _byKey.TryGetValue(w.Range.Key, out var set) && set.Contains(w) : _ranges.Contains(w);
 
     public void Add(Watcher w)
     {
-        if (!_all.Add(w))
-        {
-            return;
-        }
-
+        bool added;
         if (!w.Range.IsSingleKey)
         {
-            _ranges.Add(w);
+            added = _ranges.Add(w);
         }
         else if (_byKey.TryGetValue(w.Range.Key, out var set))
         {
-            set.Add(w);
+            added = set.Add(w);
         }
         else
         {
             _byKey[w.Range.Key] = [w];
+            added = true;
         }
+
+        Count += added ? 1 : 0;
     }
 
     public bool Remove(Watcher w)
     {
-        if (!_all.Remove(w))
-        {
-            return false;
-        }
-
+        bool removed;
         if (!w.Range.IsSingleKey)
         {
-            _ranges.Remove(w);
+            removed = _ranges.Remove(w);
         }
-        else if (_byKey.TryGetValue(w.Range.Key, out var set) && set.Remove(w) && set.Count == 0)
+        else
         {
-            _byKey.Remove(w.Range.Key);
+            removed = _byKey.TryGetValue(w.Range.Key, out var set) && set.Remove(w);
+            if (removed && set!.Count == 0)
+            {
+                _byKey.Remove(w.Range.Key);
+            }
         }
 
-        return true;
+        Count -= removed ? 1 : 0;
+        return removed;
     }
 
     public void Clear()
     {
         _byKey.Clear();
         _ranges.Clear();
-        _all.Clear();
+        Count = 0;
     }
 
     /// <summary>
