@@ -5,6 +5,7 @@
 #   MEMBERS=3 bench/check-perf.sh …   3-member clusters of each instead (file <date>-check-perf-3-members.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/members.sh
 loads=${1:-"m l"}; rounds=${2:-2}
 command -v etcd >/dev/null || { apt-get update -qq && apt-get install -y -qq etcd-server etcd-client >/dev/null; }
 dotnet build src/KvServer -c Release -v quiet -nologo >/dev/null
@@ -16,34 +17,17 @@ out=bench/results/$(date -u +%F)-check-perf$suffix.md
 # Client ports 23795, 23805, 23815; peer ports 100 above.
 port=23795; peer=23895
 run() { # kind load -> prints "throughput slowest stddev verdict rss_kb" (peak RSS summed over the members)
-  local kind=$1 load=$2 dir pids="" eps="" ic="" i
+  local kind=$1 load=$2 dir pids
   dir=$(mktemp -d /tmp/perf-$kind-XXXX)
-  for i in $(seq 0 $((members - 1))); do ic+="${ic:+,}m$i=http://127.0.0.1:$((peer + 10 * i))"; done
-  for i in $(seq 0 $((members - 1))); do
-    local c=$((port + 10 * i)) p=$((peer + 10 * i))
-    eps+="${eps:+,}127.0.0.1:$c"
-    if [[ $kind == etcd ]]; then
-      etcd --name m$i --data-dir "$dir/m$i" --listen-client-urls http://127.0.0.1:$c --advertise-client-urls http://127.0.0.1:$c \
-        --listen-peer-urls http://127.0.0.1:$p --initial-advertise-peer-urls http://127.0.0.1:$p \
-        --initial-cluster "$ic" --initial-cluster-token perf --log-level error --logger zap >"$dir/m$i.log" 2>&1 &
-    elif [[ $members == 1 ]]; then
-      dotnet src/KvServer/bin/Release/net10.0/kvserver.dll --data-dir "$dir/m$i" --listen-client-urls http://127.0.0.1:$c --log-level warn >"$dir/m$i.log" 2>&1 &
-    else
-      dotnet src/KvServer/bin/Release/net10.0/kvserver.dll --name m$i --data-dir "$dir/m$i" --listen-client-urls http://127.0.0.1:$c \
-        --advertise-client-urls http://127.0.0.1:$c --listen-peer-urls http://127.0.0.1:$p --initial-advertise-peer-urls http://127.0.0.1:$p \
-        --initial-cluster "$ic" --initial-cluster-token perf --log-level warn >"$dir/m$i.log" 2>&1 &
-    fi
-    pids+=" $!"
-  done
-  for _ in $(seq 1 200); do
-    local ok=0; for i in $(seq 0 $((members - 1))); do curl -sf http://127.0.0.1:$((port + 10 * i))/health >/dev/null && ok=$((ok + 1)); done
-    [[ $ok == "$members" ]] && break; sleep 0.1
-  done
+  pids=$(start_members "$kind" "$members" $port $peer "$dir/" perf)
+  wait_healthy "$members" $port
   local res
-  res=$(ETCDCTL_API=3 timeout 300 etcdctl --endpoints "$eps" check perf --load="$load" 2>&1 | tr '\r' '\n' | grep -v ' / ' || true)
+  res=$(ETCDCTL_API=3 timeout 300 etcdctl --endpoints "$(member_endpoints "$members" $port)" check perf --load="$load" 2>&1 | tr '\r' '\n' | grep -v ' / ' || true)
   local rss=0 pid
   for pid in $pids; do rss=$((rss + $(awk '/VmHWM/ {print $2}' /proc/$pid/status))); done
-  for pid in $pids; do kill $pid; wait $pid 2>/dev/null || true; done
+  for pid in $pids; do kill $pid; done
+  # Not our children (started in a subshell): poll until they are gone.
+  for pid in $pids; do for _ in $(seq 1 100); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done; done
   rm -rf "$dir"
   local tp slow sd verdict
   tp=$(grep -o 'Throughput[^0-9]*[0-9]* writes/s' <<<"$res" | grep -o '[0-9]* writes' | cut -d' ' -f1)

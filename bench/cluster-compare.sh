@@ -7,6 +7,7 @@
 #   OUT=FILE bench/cluster-compare.sh …     writes FILE instead
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/members.sh
 rounds=${1:-3}
 load=${2:-"put --conns 100 --clients 500 --total 60000 --key-size 8 --val-size 256 --key-space-size 100000"}
 command -v etcd >/dev/null || { apt-get update -qq && apt-get install -y -qq etcd-server etcd-client >/dev/null; }
@@ -15,39 +16,17 @@ dotnet build bench/KvBench -c Release -v quiet -nologo >/dev/null
 workload=${load%% *}
 members=${MEMBERS:-3}
 [[ $members == 1 || $members == 3 ]] || { echo "MEMBERS must be 1 or 3" >&2; exit 2; }
-last=$((members - 1))
 topology=$([[ $members == 1 ]] && echo "1-member" || echo "3-members")
 # One file per workload: <date>-3-members.md for put, <date>-3-members-<workload>[-<consistency>].md otherwise.
 suffix=$([[ $workload == put ]] || echo "-$workload")
 [[ $load =~ --consistency\ ([ls]) ]] && suffix+="-${BASH_REMATCH[1]}"
 out=${OUT:-bench/results/$(date -u +%F)-$topology$suffix${WARMUP:+-warm}.md}
-cluster() { # kind -> starts 3 members, prints their pids
-  local kind=$1 ic="" i
-  base=$([[ $kind == etcd ]] && echo 24300 || echo 24400)
-  for i in $(seq 0 $last); do ic+="${ic:+,}m$i=http://127.0.0.1:$((base + 10 * i + 1))"; done
-  for i in $(seq 0 $last); do
-    local c=$((base + 10 * i)) p=$((base + 10 * i + 1)) dir=/tmp/cmp-$kind-m$i
-    rm -rf "$dir"
-    local flags=(--name m$i --data-dir "$dir" --listen-client-urls http://127.0.0.1:$c --advertise-client-urls http://127.0.0.1:$c
-      --listen-peer-urls http://127.0.0.1:$p --initial-advertise-peer-urls http://127.0.0.1:$p --initial-cluster "$ic"
-      --initial-cluster-token cmp-$kind)
-    if [[ $kind == etcd ]]; then
-      etcd "${flags[@]}" --log-level error --logger zap >"$dir.log" 2>&1 &
-    else
-      dotnet src/KvServer/bin/Release/net10.0/kvserver.dll "${flags[@]}" --log-level warn >"$dir.log" 2>&1 &
-    fi
-    echo $!
-  done
-}
 run() { # kind -> prints "req/s p50 p99 p999 max errors rss_mib"
-  local kind=$1 pids eps="" i
+  local kind=$1 pids eps base
   base=$([[ $kind == etcd ]] && echo 24300 || echo 24400)
-  pids=$(cluster "$kind")
-  for i in $(seq 0 $last); do eps+="${eps:+,}127.0.0.1:$((base + 10 * i))"; done
-  for _ in $(seq 1 200); do
-    ok=0; for i in $(seq 0 $last); do curl -sf http://127.0.0.1:$((base + 10 * i))/health >/dev/null && ok=$((ok + 1)); done
-    [[ $ok == "$members" ]] && break; sleep 0.1
-  done
+  pids=$(start_members "$kind" "$members" $base $((base + 1)) /tmp/cmp-$kind- cmp-$kind)
+  eps=$(member_endpoints "$members" $base)
+  wait_healthy "$members" $base
   if [[ ${WARMUP:-0} -gt 0 ]]; then # the same untimed put load first, on both servers alike
     dotnet bench/KvBench/bin/Release/net10.0/kvbench.dll put --conns 100 --clients 500 --total "$WARMUP" --key-size 8 --val-size 256 \
       --key-space-size 100000 --endpoints "$eps" >/dev/null 2>&1
