@@ -177,7 +177,7 @@ public sealed class ImageStore(string rootDir) : IImageSource
 
     private static async Task<string[]> ListAppletsAsync(CancellationToken ct)
     {
-        using var p = Process.Start(new ProcessStartInfo(BusyboxBinary, "--list") { RedirectStandardOutput = true, UseShellExecute = false })!;
+        using var p = Runtime.OrphanReaper.StartChild(new ProcessStartInfo(BusyboxBinary, "--list") { RedirectStandardOutput = true, UseShellExecute = false });
         var text = await p.StandardOutput.ReadToEndAsync(ct);
         await p.WaitForExitAsync(ct);
         return text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

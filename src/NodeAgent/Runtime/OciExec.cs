@@ -63,7 +63,7 @@ public static class OciExec
                 psi.ArgumentList.Add(a);
             }
 
-            var process = Process.Start(psi) ?? throw new ExecStartException($"cannot start {file}");
+            var process = OrphanReaper.StartChild(psi);
             return new Session(process, runtimeLog, pty.Master);
         }
         catch

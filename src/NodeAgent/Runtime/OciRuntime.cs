@@ -45,7 +45,7 @@ public sealed class OciRuntime : IContainerRuntime
         Directory.CreateDirectory(state);
         // Detached containers' PID 1s become the agent's children, to be waited for (OciContainer).
         Native.BecomeSubreaper();
-        OrphanReaper.Start();
+        OrphanReaper.Start(log);
         var cmd = OciCommand.For(runtime, state);
         var version = await cmd.VersionAsync();
         var r = new OciRuntime(cmd, rootDir, log, $"{runtime}://{version}");
@@ -110,14 +110,14 @@ public sealed class OciRuntime : IContainerRuntime
             psi.ArgumentList.Add(a);
         }
 
-        using var p = Process.Start(psi)!;
+        using var p = OrphanReaper.StartChild(psi);
         var output = p.StandardOutput.ReadToEndAsync(CancellationToken.None);
         var err = await p.StandardError.ReadToEndAsync(CancellationToken.None);
         // Not cancelled: once the namespaces exist, the sandbox must be returned so that it is also removed.
-        await p.WaitForExitAsync(CancellationToken.None);
+        int code = await OciCommand.WaitForExitAsync(p, CancellationToken.None);
         await output;
         var sandbox = new OciSandbox(this, id, dir, pins, config);
-        if (p.ExitCode != 0)
+        if (code != 0)
         {
             await sandbox.DisposeAsync();
             throw new IOException($"failed to create the pod sandbox's namespaces: unshare: {err.Trim()}");
@@ -203,7 +203,7 @@ internal sealed class OciSandbox(OciRuntime runtime, string id, string pinDir, I
         Process p;
         try
         {
-            p = Process.Start(psi) ?? throw new IOException($"cannot start {runtime.Command.File}");
+            p = OrphanReaper.StartChild(psi);
         }
         catch
         {
@@ -218,8 +218,8 @@ internal sealed class OciSandbox(OciRuntime runtime, string id, string pinDir, I
         }
 
         var logs = c.Logs(p.StandardOutput.BaseStream, p.StandardError.BaseStream);
-        await p.WaitForExitAsync(CancellationToken.None);
-        int pid = p.ExitCode == 0 && File.Exists(pidFile) &&
+        int exitCode = await OciCommand.WaitForExitAsync(p, CancellationToken.None);
+        int pid = exitCode == 0 && File.Exists(pidFile) &&
             int.TryParse((await File.ReadAllTextAsync(pidFile, CancellationToken.None)).Trim(), out var read) ? read : -1;
         var pidfd = pid > 0 ? Native.TryPidfdOpen(pid) : -1;
         if (pidfd >= 0)
@@ -229,7 +229,7 @@ internal sealed class OciSandbox(OciRuntime runtime, string id, string pinDir, I
 
         if (pidfd < 0)
         {
-            var error = OciExec.RuntimeLogError(runtimeLog) ?? $"{runtime.Name} run exited with {p.ExitCode}";
+            var error = OciExec.RuntimeLogError(runtimeLog) ?? $"{runtime.Name} run exited with {exitCode}";
             await runtime.Command.RunAsync(["delete", "-f", cid], CancellationToken.None);
             Native.Unmount(rootfs);
             OciRuntime.TryDelete(dir);

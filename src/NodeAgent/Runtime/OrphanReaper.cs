@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Globalization;
+using Microsoft.Extensions.Logging;
 
 namespace KvCluster.NodeAgent.Runtime;
 
@@ -15,10 +17,36 @@ internal static class OrphanReaper
     private static int _holds;
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, byte> Claimed = new();
 
+    private static ILogger? _log;
+
     /// <summary>A container's PID 1, waited for by its own thread (<see cref="Native.WaitExit"/>): never reaped here.</summary>
     public static void Claim(int pid) => Claimed[pid] = 0;
 
+    /// <summary>
+    /// Starts a process the agent waits for through <see cref="Process"/> (a runtime command, unshare, an
+    /// exec), claimed until .NET has seen it exit. Reaped here instead, its exit would never reach .NET,
+    /// and whatever awaits it would wait for ever: under load .NET can take more than a sweep's second
+    /// to reap an exited child (a graceful deletion of 100 pods left 7 of them Terminating for good,
+    /// each worker awaiting a `runc delete` that had exited).
+    /// </summary>
+    public static Process StartChild(ProcessStartInfo psi)
+    {
+        var p = Process.Start(psi) ?? throw new IOException($"cannot start {psi.FileName}");
+        int pid = p.Id;
+        Claim(pid);
+        p.EnableRaisingEvents = true;
+        p.Exited += (_, _) => Unclaim(pid);
+        if (p.HasExited)
+        {
+            Unclaim(pid); // Exited before the handler was attached.
+        }
+
+        return p;
+    }
+
     public static void Unclaim(int pid) => Claimed.TryRemove(pid, out _);
+
+    internal static bool IsClaimed(int pid) => Claimed.ContainsKey(pid);
 
     /// <summary>
     /// Suspends reaping while a container starts: between the runtime's exit and the agent opening a pidfd
@@ -44,10 +72,11 @@ internal static class OrphanReaper
         }
     }
 
-    public static void Start()
+    public static void Start(ILogger? log = null)
     {
         lock (Gate)
         {
+            _log ??= log;
             _timer ??= new Timer(_ => Sweep(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
         }
     }
@@ -87,9 +116,25 @@ internal static class OrphanReaper
 
         foreach (var pid in zombies.Where(p => _seen.Contains(p) && !Claimed.ContainsKey(p)))
         {
-            Native.Reap(pid);
+            string command = Command(pid);
+            if (Native.Reap(pid))
+            {
+                _log?.LogInformation("reaped orphaned process {Pid} ({Command})", pid, command);
+            }
         }
 
         _seen = zombies;
+    }
+
+    private static string Command(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/comm").Trim();
+        }
+        catch (IOException)
+        {
+            return "?";
+        }
     }
 }
