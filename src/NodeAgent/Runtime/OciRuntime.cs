@@ -9,8 +9,8 @@ namespace KvCluster.NodeAgent.Runtime;
 
 /// <summary>
 /// Runs pods with an OCI runtime (runc or crun). A sandbox is the pod's network, IPC and UTS namespaces,
-/// created by unshare(1) and pinned to files (as CRI-O's pinns does) rather than held by a pause
-/// process: no process per pod, and one short exec instead of a runtime invocation. Each container is
+/// created by the agent itself (<see cref="SandboxNamespaces"/>) and pinned to files (as CRI-O's pinns
+/// does) rather than held by a pause process: no process per pod, not even a short one. Each container is
 /// a bundle whose root is an overlay of its image, run in the foreground by the runtime so the agent
 /// holds its stdio and its exit status, and which joins the pinned namespaces.
 /// State: &lt;root-dir&gt;/runtime (the runtime's --root), bundles in &lt;root-dir&gt;/containers/&lt;id&gt;,
@@ -97,30 +97,16 @@ public sealed class OciRuntime : IContainerRuntime
             pins.AddRange(["net", "uts"]);
         }
 
-        var psi = new ProcessStartInfo(Unshare) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var ns in pins)
-        {
-            File.WriteAllBytes(Path.Combine(dir, ns), []);
-            psi.ArgumentList.Add($"--{ns}={Path.Combine(dir, ns)}");
-        }
-
-        // Inside the new namespaces: the pod's hostname, and loopback up (nothing else: a later issue joins pods to a network).
-        foreach (var a in new[] { ImageStore.BusyboxBinary, "sh", "-c", config.HostNetwork ? "true" : "hostname \"$1\" && ip link set lo up", "sh", config.Hostname })
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using var p = OrphanReaper.StartChild(psi);
-        var output = p.StandardOutput.ReadToEndAsync(CancellationToken.None);
-        var err = await p.StandardError.ReadToEndAsync(CancellationToken.None);
-        // Not cancelled: once the namespaces exist, the sandbox must be returned so that it is also removed.
-        int code = await OciCommand.WaitForExitAsync(p, CancellationToken.None);
-        await output;
         var sandbox = new OciSandbox(this, id, dir, pins, config);
-        if (code != 0)
+        try
         {
+            await SandboxNamespaces.CreateAsync(dir, pins, config.Hostname);
+        }
+        catch (IOException)
+        {
+            // Not cancelled: once the namespaces may exist, the sandbox must be removed.
             await sandbox.DisposeAsync();
-            throw new IOException($"failed to create the pod sandbox's namespaces: unshare: {err.Trim()}");
+            throw;
         }
 
         return sandbox;
@@ -136,8 +122,6 @@ public sealed class OciRuntime : IContainerRuntime
 
         TryDelete(dir);
     }
-
-    private static readonly string Unshare = File.Exists("/usr/bin/unshare") ? "/usr/bin/unshare" : "unshare";
 
     internal static string NewId() => "kv" + Guid.NewGuid().ToString("N")[..30];
 
