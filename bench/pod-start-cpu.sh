@@ -13,6 +13,8 @@ ticks() { awk '{print $14+$15+$16+$17}' /proc/$1/stat; }
 own() { awk '{print $14+$15}' /proc/$1/stat; }
 tot() { awk '/^cpu /{print $2+$3+$4+$7+$8}' /proc/stat; }
 dotnet bench/ApiBench/bin/Release/net10.0/apibench.dll podstart --kubeconfig "$tmp/api/admin.kubeconfig" --node bench-node --pods 10 --namespace warm 2>/dev/null | tail -2
+source bench/settle.sh
+settle_cpu
 a0=$(ticks $api); g0=$(ticks $agent); o0=$(own $agent); t0=$(tot)
 /usr/bin/time -f "%U %S" -o "$tmp/client.cpu" dotnet bench/ApiBench/bin/Release/net10.0/apibench.dll podstart --kubeconfig "$tmp/api/admin.kubeconfig" --node bench-node --pods "${1:-100}" --namespace burst --keep ${BENCH_FLAGS:-} 2>/dev/null | tail -3
 a1=$(ticks $api); g1=$(ticks $agent); o1=$(own $agent); t1=$(tot)

@@ -4,6 +4,9 @@
 #   0) the reference: bench/runc-floor.sh N, runc alone starting N busybox containers at once
 #   1) --pods N created all at once (8 clients), kept running: the agent's RSS with N pods is read
 #   2) and 3) the same N pods again, created at 10 and at 25 pods/s
+# Before each run the machine settles (bench/settle.sh: a second at least 85 % idle, 30 s at most), so a
+# run does not pay for the teardown of the one before it (runc delete, unmounts, the kernel's deferred
+# network-namespace cleanup go on for seconds after the API objects are gone).
 # Each reports create → Running (seen through a watch) p50/p90/p99/max, then deletes its pods. Writes
 # bench/results/<date>-pod-start.md (or --out FILE) with the machine, the commands and the agent's
 # peak RSS (VmHWM).   bench/pod-start.sh [--pods 100] [--out FILE]
@@ -47,13 +50,17 @@ agent=$!
 for _ in $(seq 1 300); do grep -q "registered node bench-node" "$tmp/agent.log" && break; sleep 0.2; done
 
 bench() { dotnet bench/ApiBench/bin/Release/net10.0/apibench.dll podstart --kubeconfig "$kubeconfig" --node bench-node --pods "$pods" --timeout-seconds 120 "$@"; }
+source bench/settle.sh
+settle_cpu
 echo "run 1: $pods pods at once" >&2
 burst=$(bench --namespace burst --clients 8 --keep --json "$tmp/burst.json")
 rss_running=$(awk '/VmRSS/ {print $2}' /proc/$agent/status)
 runc_rss=$({ ps -C runc -o rss= || true; } | awk '{s+=$1} END {print s+0}')
 kubectl --kubeconfig "$kubeconfig" delete pods --all -n burst --wait=true >/dev/null
+settle_cpu
 echo "run 2: $pods pods at 10/s" >&2
 paced=$(bench --namespace paced --rate 10 --json "$tmp/paced.json")
+settle_cpu
 echo "run 3: $pods pods at 25/s" >&2
 faster=$(bench --namespace faster --rate 25 --json "$tmp/faster.json")
 hwm=$(awk '/VmHWM/ {print $2}' /proc/$agent/status)
@@ -64,7 +71,7 @@ mkdir -p "$(dirname "$out")"
   echo "# Pod start latency on one node agent (runc) — $(date -u +%F)"
   echo
   echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r), runc $(runc --version | awk 'NR==1 {print $3}'); apiserver on the embedded store and the node agent on the same machine."
-  echo "Command: \`bench/pod-start.sh --pods $pods\` (apibench podstart: create → pod Running seen through a watch; image busybox, present)."
+  echo "Command: \`bench/pod-start.sh --pods $pods\` (apibench podstart: create → pod Running seen through a watch; image busybox, present; each run starts once the machine has settled after the one before, bench/settle.sh)."
   echo
   echo "| run | pods Running | p50 ms | p90 ms | p99 ms | max ms | target p99 | Kubernetes SLO p99 |"
   echo "| --- | --- | --- | --- | --- | --- | --- | --- |"

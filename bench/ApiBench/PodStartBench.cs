@@ -55,6 +55,9 @@ internal sealed class PodStartBench(Api api, Options opts) : IWorkload
         report.Json["rate"] = _rate;
         report.Json["running"] = latencies.Length;
         Samples.Describe(latencies, report.Json, "start_");
+        // Each pod's latency in the order created (null: never seen Running), to tell a slow start from a late backlog.
+        report.Json["start_ms_in_creation_order"] = _created.OrderBy(kv => kv.Value)
+            .Select(kv => _running.TryGetValue(kv.Key, out var r) ? Samples.Ms(r - kv.Value) : (double?)null).ToArray();
         report.Lines.Add($"podstart: {latencies.Length}/{_pods} pods Running on {_node} in {createSeconds:0.0} s (rate {(_rate == 0 ? $"all at once, {_clients} clients" : _rate + "/s")})");
         report.Lines.Add($"  create → Running (watch), ms: {Samples.Line(latencies)}");
         report.Errors = errors.Total + (_pods - latencies.Length);
