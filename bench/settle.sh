@@ -3,12 +3,12 @@
 # kernel's deferred network-namespace cleanup run for seconds after a deletion returns), and prints to
 # stderr how long that took. Gives up after the maximum and says so.
 settle_cpu() {
-  local max=${1:-30} start=$SECONDS a b idle
+  local max=${1:-30} start=$SECONDS idle0 all0 idle1 all1 idle
   while (( SECONDS - start < max )); do
-    a=$(awk '/^cpu /{print $5+$6, $2+$3+$4+$5+$6+$7+$8}' /proc/stat)
+    read -r idle0 all0 < <(awk '/^cpu /{print $5+$6, $2+$3+$4+$5+$6+$7+$8}' /proc/stat)
     sleep 1
-    b=$(awk '/^cpu /{print $5+$6, $2+$3+$4+$5+$6+$7+$8}' /proc/stat)
-    idle=$(python3 -c "a='$a'.split(); b='$b'.split(); print(int(100 * (int(b[0]) - int(a[0])) / max(1, int(b[1]) - int(a[1]))))")
+    read -r idle1 all1 < <(awk '/^cpu /{print $5+$6, $2+$3+$4+$5+$6+$7+$8}' /proc/stat)
+    idle=$(( 100 * (idle1 - idle0) / (all1 - all0 > 0 ? all1 - all0 : 1) ))
     if (( idle >= 85 )); then
       echo "settled: ${idle}% idle after $(( SECONDS - start )) s" >&2
       return 0

@@ -120,6 +120,17 @@ internal static partial class Native
         }
     }
 
+    private const ulong MsBind = 4096;
+
+    /// <summary>mount --bind: makes <paramref name="target"/> show <paramref name="source"/> (a file or a directory).</summary>
+    public static void BindMount(string source, string target)
+    {
+        if (mount(source, target, "", MsBind, null) != 0)
+        {
+            throw new IOException($"bind mount {source} on {target}: {Marshal.GetLastPInvokeErrorMessage()}");
+        }
+    }
+
     /// <summary>Detaches a mount; a path that is not mounted is fine.</summary>
     public static void Unmount(string target) => _ = umount2(target, MntDetach);
 

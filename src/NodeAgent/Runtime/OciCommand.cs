@@ -53,37 +53,8 @@ public sealed record OciCommand(string Name, string File, IReadOnlyList<string> 
         p.StandardInput.Close();
         var stdout = p.StandardOutput.ReadToEndAsync(ct);
         var stderr = p.StandardError.ReadToEndAsync(ct);
-        int code = await WaitForExitAsync(p, ct);
+        int code = await OrphanReaper.WaitForExitAsync(p, ct);
         return (code, (await stdout) + (await stderr));
-    }
-
-    /// <summary>How often <see cref="WaitForExitAsync"/> checks that a child it waits for still exists.</summary>
-    internal static TimeSpan ExitCheckInterval { get; set; } = TimeSpan.FromSeconds(30);
-
-    /// <summary>
-    /// Waits for a child's exit and returns its code; -1 when the child is gone without .NET having seen
-    /// it exit (reaped by someone else). .NET learns a child's exit only by reaping it itself, so such a
-    /// child would otherwise be awaited for ever; every <see cref="ExitCheckInterval"/> the wait checks
-    /// that the process still exists.
-    /// </summary>
-    internal static async Task<int> WaitForExitAsync(Process p, CancellationToken ct)
-    {
-        while (true)
-        {
-            try
-            {
-                await p.WaitForExitAsync(ct).WaitAsync(ExitCheckInterval, ct);
-                return p.ExitCode;
-            }
-            catch (TimeoutException) when (!Directory.Exists($"/proc/{p.Id}"))
-            {
-                return -1;
-            }
-            catch (TimeoutException)
-            {
-                // Still running.
-            }
-        }
     }
 
     public async Task<string> VersionAsync()

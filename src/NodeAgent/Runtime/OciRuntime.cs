@@ -202,7 +202,7 @@ internal sealed class OciSandbox(OciRuntime runtime, string id, string pinDir, I
         }
 
         var logs = c.Logs(p.StandardOutput.BaseStream, p.StandardError.BaseStream);
-        int exitCode = await OciCommand.WaitForExitAsync(p, CancellationToken.None);
+        int exitCode = await OrphanReaper.WaitForExitAsync(p, CancellationToken.None);
         int pid = exitCode == 0 && File.Exists(pidFile) &&
             int.TryParse((await File.ReadAllTextAsync(pidFile, CancellationToken.None)).Trim(), out var read) ? read : -1;
         var pidfd = pid > 0 ? Native.TryPidfdOpen(pid) : -1;

@@ -46,6 +46,35 @@ internal static class OrphanReaper
 
     public static void Unclaim(int pid) => Claimed.TryRemove(pid, out _);
 
+    /// <summary>How often <see cref="WaitForExitAsync"/> checks that a child it waits for still exists.</summary>
+    internal static TimeSpan ExitCheckInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Waits for a child's exit and returns its code; -1 when the child is gone without .NET having seen
+    /// it exit (reaped by someone else). .NET learns a child's exit only by reaping it itself, so such a
+    /// child would otherwise be awaited for ever; every <see cref="ExitCheckInterval"/> the wait checks
+    /// that the process still exists.
+    /// </summary>
+    public static async Task<int> WaitForExitAsync(Process p, CancellationToken ct)
+    {
+        while (true)
+        {
+            try
+            {
+                await p.WaitForExitAsync(ct).WaitAsync(ExitCheckInterval, ct);
+                return p.ExitCode;
+            }
+            catch (TimeoutException) when (!Directory.Exists($"/proc/{p.Id}"))
+            {
+                return -1;
+            }
+            catch (TimeoutException)
+            {
+                // Still running.
+            }
+        }
+    }
+
     internal static bool IsClaimed(int pid) => Claimed.ContainsKey(pid);
 
     /// <summary>
@@ -90,7 +119,7 @@ internal static class OrphanReaper
         }
 
         var self = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
-        var zombies = new HashSet<int>();
+        var zombies = new Dictionary<int, string>(); // pid → command
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
             if (!int.TryParse(Path.GetFileName(dir), out var pid))
@@ -105,7 +134,8 @@ internal static class OrphanReaper
                 var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
                 if (fields[0] == "Z" && fields[1] == self)
                 {
-                    zombies.Add(pid);
+                    int open = stat.IndexOf('(');
+                    zombies[pid] = stat[(open + 1)..stat.LastIndexOf(')')];
                 }
             }
             catch (IOException)
@@ -114,27 +144,14 @@ internal static class OrphanReaper
             }
         }
 
-        foreach (var pid in zombies.Where(p => _seen.Contains(p) && !Claimed.ContainsKey(p)))
+        foreach (var (pid, command) in zombies.Where(z => _seen.Contains(z.Key) && !Claimed.ContainsKey(z.Key)))
         {
-            string command = Command(pid);
             if (Native.Reap(pid))
             {
                 _log?.LogInformation("reaped orphaned process {Pid} ({Command})", pid, command);
             }
         }
 
-        _seen = zombies;
-    }
-
-    private static string Command(int pid)
-    {
-        try
-        {
-            return File.ReadAllText($"/proc/{pid}/comm").Trim();
-        }
-        catch (IOException)
-        {
-            return "?";
-        }
+        _seen = [.. zombies.Keys];
     }
 }

@@ -14,7 +14,6 @@ internal static partial class SandboxNamespaces
 {
     private const int CloneNewUts = 0x04000000;
     private const int CloneNewIpc = 0x08000000;
-    private const ulong MsBind = 4096;
     private const int AfInet = 2;
     private const int SockDgram = 2;
     private const int SockCloexec = 0x80000;
@@ -28,17 +27,11 @@ internal static partial class SandboxNamespaces
     [LibraryImport("libc", SetLastError = true)]
     private static partial int sethostname(byte[] name, nuint length);
 
-    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int mount(string source, string target, string? fstype, ulong flags, string? data);
-
     [LibraryImport("libc", SetLastError = true)]
     private static partial int socket(int domain, int type, int protocol);
 
     [LibraryImport("libc", SetLastError = true)]
     private static unsafe partial int ioctl(int fd, nuint request, byte* arg);
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int close(int fd);
 
     /// <summary>
     /// Creates the namespaces named in <paramref name="pins"/> ("net", "ipc", "uts") and pins each to
@@ -98,7 +91,7 @@ internal static partial class SandboxNamespaces
             {
                 var pin = Path.Combine(dir, ns);
                 File.WriteAllBytes(pin, []);
-                Check(mount($"/proc/thread-self/ns/{ns}", pin, null, MsBind, null), $"pin {ns} namespace to {pin}");
+                Native.BindMount($"/proc/thread-self/ns/{ns}", pin);
             }
         }
         finally
@@ -129,7 +122,7 @@ internal static partial class SandboxNamespaces
         }
         finally
         {
-            close(fd);
+            Native.Close(fd);
         }
     }
 

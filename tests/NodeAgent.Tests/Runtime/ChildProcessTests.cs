@@ -30,14 +30,14 @@ public sealed class ChildProcessTests
     public async Task The_exit_code_of_a_child_comes_back_through_the_bounded_wait()
     {
         using var p = OrphanReaper.StartChild(new ProcessStartInfo("/bin/sh", ["-c", "exit 7"]) { UseShellExecute = false });
-        Assert.Equal(7, await OciCommand.WaitForExitAsync(p, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(20)));
+        Assert.Equal(7, await OrphanReaper.WaitForExitAsync(p, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(20)));
     }
 
     [Fact]
     public async Task A_child_reaped_behind_dotnets_back_ends_the_wait_with_minus_one()
     {
-        var interval = OciCommand.ExitCheckInterval;
-        OciCommand.ExitCheckInterval = TimeSpan.FromMilliseconds(200);
+        var interval = OrphanReaper.ExitCheckInterval;
+        OrphanReaper.ExitCheckInterval = TimeSpan.FromMilliseconds(200);
         try
         {
             // A thread blocked in waitpid on the child is woken by its exit before .NET's SIGCHLD handling
@@ -53,7 +53,7 @@ public sealed class ChildProcessTests
                     continue; // .NET reaped it first.
                 }
 
-                Assert.Equal(-1, await OciCommand.WaitForExitAsync(p, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(20)));
+                Assert.Equal(-1, await OrphanReaper.WaitForExitAsync(p, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(20)));
                 return;
             }
 
@@ -61,7 +61,7 @@ public sealed class ChildProcessTests
         }
         finally
         {
-            OciCommand.ExitCheckInterval = interval;
+            OrphanReaper.ExitCheckInterval = interval;
         }
     }
 
