@@ -53,7 +53,38 @@ public static class CriLogReader
             }
         }
 
-        while (options.Follow)
+        if (!options.Follow)
+        {
+            yield break;
+        }
+
+        await foreach (var line in FollowAsync(cursor, joiner, running, options, ct))
+        {
+            yield return line;
+        }
+    }
+
+    /// <summary>
+    /// The lines written from now on, followed as <see cref="ReadAsync"/> follows: the log's end is found before this returns,
+    /// not when the enumeration starts, so a caller can then make the container write (feed its stdin) and miss nothing.
+    /// </summary>
+    public static IAsyncEnumerable<LogLine> ReadFromNowAsync(string path, Func<bool> running, CancellationToken ct)
+    {
+        var cursor = new CriLogCursor(path);
+        var joiner = new FragmentJoiner();
+        foreach (var _ in Drain(cursor, joiner))
+        {
+            // Skipped: written before now.
+        }
+
+        return FollowAsync(cursor, joiner, running, new LogReadOptions { Follow = true }, ct);
+    }
+
+    // Disposes the cursor (twice is harmless) when done: waits for more while running() is true; ends once it is false and the files are drained.
+    private static async IAsyncEnumerable<LogLine> FollowAsync(CriLogCursor cursor, FragmentJoiner joiner, Func<bool> running, LogReadOptions options, [EnumeratorCancellation] CancellationToken ct)
+    {
+        using var owned = cursor;
+        while (true)
         {
             // Sampled before draining: whatever was written before the container stopped is read below.
             bool more = running();

@@ -163,6 +163,26 @@ public sealed class CriLogTests : IDisposable
         Assert.Equal(["late"], lines);
     }
 
+    [Fact]
+    public async Task Reading_from_now_skips_what_is_there_and_keeps_what_is_written_before_the_enumeration_starts()
+    {
+        // kubectl attach -i: the reader finds the log's end, then stdin is fed, and the container may answer before anyone enumerates.
+        bool running = true;
+        using var w = new CriLogWriter(LogPath);
+        w.Write(LogStream.Stdout, "old"u8, partial: false);
+        var lines = CriLogReader.ReadFromNowAsync(LogPath, () => Volatile.Read(ref running), CancellationToken.None);
+        w.Write(LogStream.Stdout, "answer"u8, partial: false);
+        w.Write(LogStream.Stderr, "oops"u8, partial: false);
+        Volatile.Write(ref running, false);
+        var got = new List<string>();
+        await foreach (var line in lines)
+        {
+            got.Add($"{line.Stream} {Encoding.UTF8.GetString(line.Content)}");
+        }
+
+        Assert.Equal(["Stdout answer", "Stderr oops"], got);
+    }
+
     private async Task<string> ReadAll(LogReadOptions options)
     {
         using var output = new MemoryStream();

@@ -107,9 +107,12 @@ internal static class ExecHandler
         var ct = cts.Token;
         try
         {
+            // Attach shows what the container writes from now on: the log's end is found before any stdin is fed,
+            // so what the container answers to it is shown (it once was missed when the answer beat the reader).
+            var lines = CriLogReader.ReadFromNowAsync(attach.Log.Path, attach.Log.Running, ct);
             await session.SendReadyAsync(ct);
             var receiving = session.ReceiveAsync(attach.Stdin, attach.Resize, CloseStdin, ct);
-            var output = FollowAsync(session, attach, request, ct);
+            var output = SendAsync(session, lines, attach.Tty, request, ct);
             if (await Task.WhenAny(output, receiving) == receiving)
             {
                 return;
@@ -165,13 +168,12 @@ internal static class ExecHandler
         }
     }
 
-    // Attach shows what the container writes from now on: its log, followed until it stops.
-    private static async Task FollowAsync(ChannelSession session, ContainerAttach attach, StreamRequest request, CancellationToken ct)
+    // The container's log lines to the channels the client asked for, until the container stops.
+    private static async Task SendAsync(ChannelSession session, IAsyncEnumerable<LogLine> lines, bool tty, StreamRequest request, CancellationToken ct)
     {
-        var options = new LogReadOptions { Follow = true, TailLines = 0 };
-        await foreach (var line in CriLogReader.ReadAsync(attach.Log.Path, attach.Log.Running, options, ct))
+        await foreach (var line in lines.WithCancellation(ct))
         {
-            bool stdout = attach.Tty || line.Stream == LogStream.Stdout;
+            bool stdout = tty || line.Stream == LogStream.Stdout;
             if (stdout ? request.Stdout : request.Stderr)
             {
                 await session.SendAsync(stdout ? ChannelProtocol.Stdout : ChannelProtocol.Stderr, CriLogReader.Format(line, timestamps: false), ct);
