@@ -1,18 +1,16 @@
-using System.Collections.Concurrent;
-
 namespace KvCluster.Kv.Mvcc;
 
 /// <summary>
 /// The ordered in-memory index: key → <see cref="KeyIndex"/>, sorted by key bytes. Answers "which
 /// revision of key K is visible at revision R" and ordered range scans. Readers run concurrently;
-/// a writer excludes them only for the instant of its change. A concurrent hash map beside the tree
+/// a writer excludes them only for the instant of its change. A hash map beside the tree (<see cref="KeyMap"/>)
 /// answers single-key lookups (the commonest read, and every put) without walking the tree and,
 /// for readers, without taking the lock (see <see cref="KeyIndex.TryGetConcurrent"/>).
 /// </summary>
 internal sealed class TreeIndex
 {
     private readonly KeyBTree _tree = new();
-    private readonly ConcurrentDictionary<byte[], KeyIndex> _byKey = new(concurrencyLevel: 1, capacity: 31, ByteArrayComparer.Instance);
+    private readonly KeyMap _byKey = new();
     private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
 
     public int KeyCount
@@ -158,7 +156,7 @@ internal sealed class TreeIndex
             foreach (var ki in emptied)
             {
                 _tree.Remove(ki.Key);
-                _byKey.TryRemove(ki.Key, out _);
+                _byKey.Remove(ki.Key);
             }
         }
         finally
@@ -199,7 +197,7 @@ internal sealed class TreeIndex
         if (!_byKey.TryGetValue(key, out var ki))
         {
             ki = new KeyIndex(key);
-            _byKey.TryAdd(key, ki);
+            _byKey.Add(ki);
             _tree.Add(ki);
         }
 
