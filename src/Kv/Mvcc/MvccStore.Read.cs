@@ -49,33 +49,33 @@ public sealed partial class MvccStore
         if (range.IsSingleKey)
         {
             // The hot path: one hash lookup, one record read, no lists or sorting.
-            if (!_index.TryGet(r.Key, rev, out var at))
+            if (!_index.TryGet(r.Key, rev, out var at, out var key))
             {
                 return new RangeResponse(headerRevision, [], false, 0);
             }
 
-            var kv = ReadKeyValue(at);
+            var kv = ReadKeyValue(at, key);
             return new RangeResponse(headerRevision, Pass(r, kv) ? [r.KeysOnly ? kv with { Value = [] } : kv] : [], false, 1);
         }
 
         bool fetchAll = r.SortOrder != SortOrder.None || r.MinModRevision != 0 || r.MaxModRevision != 0
             || r.MinCreateRevision != 0 || r.MaxCreateRevision != 0 || r.Limit <= 0;
         long fetch = fetchAll ? long.MaxValue : r.Limit + 1;
-        var found = new List<Revision>();
-        int total = _index.Range(range, rev, descending: false, (_, at) =>
+        var found = new List<(byte[] Key, Revision At)>();
+        int total = _index.Range(range, rev, descending: false, (key, at) =>
         {
             if (found.Count < fetch)
             {
-                found.Add(at);
+                found.Add((key, at));
             }
 
             return true;
         });
 
         var kvs = new List<KeyValue>(found.Count);
-        foreach (var at in found)
+        foreach (var (key, at) in found)
         {
-            var kv = ReadKeyValue(at);
+            var kv = ReadKeyValue(at, key);
             if (Pass(r, kv))
             {
                 kvs.Add(r.KeysOnly ? kv with { Value = [] } : kv);
@@ -141,7 +141,7 @@ public sealed partial class MvccStore
     }
 
     /// <summary>The record of a revision the index points at. Missing means a compaction removed it meanwhile.</summary>
-    private KeyValue ReadKeyValue(Revision at) => _records.ReadKeyValue(at) ?? throw KvException.Compacted();
+    private KeyValue ReadKeyValue(Revision at, byte[]? key = null) => _records.ReadKeyValue(at, key) ?? throw KvException.Compacted();
 
     /// <summary>The value of a key at a revision, or null.</summary>
     private KeyValue? Get(byte[] key, long atRev) => _index.TryGet(key, atRev, out var at) ? ReadKeyValue(at) : null;

@@ -23,13 +23,18 @@ internal sealed class TreeIndex
         }
     }
 
-    public bool TryGet(byte[] key, long atRev, out Revision rev)
+    public bool TryGet(byte[] key, long atRev, out Revision rev) => TryGet(key, atRev, out rev, out _);
+
+    /// <summary>As above, also giving the index's own array of the key (equal to <paramref name="key"/>, never changed).</summary>
+    public bool TryGet(byte[] key, long atRev, out Revision rev, out byte[] indexKey)
     {
         if (_byKey.TryGetValue(key, out var ki))
         {
+            indexKey = ki.Key;
             return ki.TryGetConcurrent(atRev, out rev);
         }
 
+        indexKey = key;
         rev = default;
         return false;
     }

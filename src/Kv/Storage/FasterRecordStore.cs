@@ -97,12 +97,15 @@ internal sealed class FasterRecordStore : IDisposable
         return (byte[]?)ReadRaw(key, decodeAt: 0);
     }
 
-    /// <summary>The record of a revision decoded straight out of FASTER's log (no intermediate copy), or null.</summary>
-    public KeyValue? ReadKeyValue(Revision rev)
+    /// <summary>
+    /// The record of a revision decoded straight out of FASTER's log (no intermediate copy), or null.
+    /// <paramref name="key"/>: the index's array of the record's key, shared by the result (see <see cref="RecordCodec.Decode"/>).
+    /// </summary>
+    public KeyValue? ReadKeyValue(Revision rev, byte[]? key = null)
     {
-        Span<byte> key = stackalloc byte[RecordCodec.RecordKeySize];
-        RecordCodec.WriteRecordKey(key, rev);
-        return (KeyValue?)ReadRaw(key, decodeAt: rev.Main);
+        Span<byte> recordKey = stackalloc byte[RecordCodec.RecordKeySize];
+        RecordCodec.WriteRecordKey(recordKey, rev);
+        return (KeyValue?)ReadRaw(recordKey, decodeAt: rev.Main, output: key);
     }
 
     public void Delete(Revision rev)
@@ -260,8 +263,11 @@ internal sealed class FasterRecordStore : IDisposable
         }
     }
 
-    /// <summary>Reads a value: raw bytes when <paramref name="decodeAt"/> is 0, else a KeyValue with that mod revision.</summary>
-    private unsafe object? ReadRaw(ReadOnlySpan<byte> key, long decodeAt)
+    /// <summary>
+    /// Reads a value: raw bytes when <paramref name="decodeAt"/> is 0, else a KeyValue with that mod revision.
+    /// <paramref name="output"/> goes in as the known key of the record (or null) and comes out as the result.
+    /// </summary>
+    private unsafe object? ReadRaw(ReadOnlySpan<byte> key, long decodeAt, object? output = null)
     {
         var s = Rent();
         long mod = decodeAt;
@@ -269,7 +275,6 @@ internal sealed class FasterRecordStore : IDisposable
         {
             var k = new SpanByte(key.Length, (IntPtr)kp);
             var input = decodeAt == 0 ? default : new SpanByte(sizeof(long), (IntPtr)(&mod));
-            object? output = null;
             var status = s.Read(ref k, ref input, ref output);
             if (status.IsPending)
             {
@@ -315,18 +320,19 @@ internal sealed class RecordFunctions : SpanByteFunctions<SpanByte, object?, Emp
 {
     public override bool SingleReader(ref SpanByte key, ref SpanByte input, ref SpanByte value, ref object? dst, ref ReadInfo readInfo)
     {
-        dst = Materialize(ref input, ref value);
+        dst = Materialize(ref input, ref value, dst);
         return true;
     }
 
     public override bool ConcurrentReader(ref SpanByte key, ref SpanByte input, ref SpanByte value, ref object? dst, ref ReadInfo readInfo)
     {
-        dst = Materialize(ref input, ref value);
+        dst = Materialize(ref input, ref value, dst);
         return true;
     }
 
-    private static object Materialize(ref SpanByte input, ref SpanByte value) =>
+    // dst comes in holding the record's known key (a byte[]) or null.
+    private static object Materialize(ref SpanByte input, ref SpanByte value, object? dst) =>
         input.Length == sizeof(long)
-            ? RecordCodec.Decode(value.AsReadOnlySpan(), System.Runtime.InteropServices.MemoryMarshal.Read<long>(input.AsReadOnlySpan()), out _)
+            ? RecordCodec.Decode(value.AsReadOnlySpan(), System.Runtime.InteropServices.MemoryMarshal.Read<long>(input.AsReadOnlySpan()), out _, dst as byte[])
             : value.ToByteArray();
 }

@@ -29,7 +29,11 @@ internal static class RecordCodec
         return buf;
     }
 
-    public static KeyValue Decode(ReadOnlySpan<byte> rec, long modRevision, out bool tombstone)
+    /// <summary>
+    /// The KeyValue of a record. <paramref name="key"/>, when given, is the index's own array of the record's key:
+    /// it is shared instead of copying the record's (a read of a key already knows it; keys are never changed in place).
+    /// </summary>
+    public static KeyValue Decode(ReadOnlySpan<byte> rec, long modRevision, out bool tombstone, byte[]? key = null)
     {
         tombstone = (rec[0] & 1) != 0;
         int p = 1;
@@ -37,7 +41,11 @@ internal static class RecordCodec
         long version = ReadVarint(rec, ref p);
         long lease = ReadVarint(rec, ref p);
         int keyLen = (int)ReadVarint(rec, ref p);
-        var key = rec.Slice(p, keyLen).ToArray();
+        if (key is null || key.Length != keyLen)
+        {
+            key = rec.Slice(p, keyLen).ToArray();
+        }
+
         var value = rec[(p + keyLen)..].ToArray();
         return new KeyValue(key, value, create, modRevision, version, lease);
     }
