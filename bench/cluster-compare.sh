@@ -5,6 +5,7 @@
 #   MEMBERS=1 bench/cluster-compare.sh …   one member each (file <date>-1-member…md)
 #   WARMUP=N bench/cluster-compare.sh …   first N untimed puts on each fresh cluster (both servers alike)
 #   OUT=FILE bench/cluster-compare.sh …     writes FILE instead
+#   KVSERVER_ENV="NAME=value …" bench/cluster-compare.sh …   extra environment for kvserver only (see members.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/members.sh
@@ -44,7 +45,7 @@ run() { # kind -> prints "req/s p50 p99 p999 max errors rss_mib"
   echo "# $members member(s): etcd 3.4.23 vs kvserver ($(date -u +%F))"
   echo
   echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB RAM, $(uname -sr); disk: $(df -h /tmp | awk 'NR==2 {print $1}')."
-  echo "Versions: $(etcd --version | head -1), kvserver $(git rev-parse --short HEAD). Command: \`${MEMBERS:+MEMBERS=$MEMBERS }bench/cluster-compare.sh $rounds \"$load\"\`."
+  echo "Versions: $(etcd --version | head -1), kvserver $(git rev-parse --short HEAD). Command: \`${KVSERVER_ENV:+KVSERVER_ENV=\"$KVSERVER_ENV\" }${MEMBERS:+MEMBERS=$MEMBERS }bench/cluster-compare.sh $rounds \"$load\"\`."
   echo "Each cluster: $members member(s) on 127.0.0.1, default heartbeat/election timeouts, fsync on, fresh data dirs; kvbench spreads its"
   echo "connections over all client URLs. Rounds alternate etcd, kvserver. Peak RSS is the sum over the members.${WARMUP:+ Each cluster took $WARMUP untimed puts (the same load) before the measured run.}"
   echo

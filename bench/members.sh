@@ -4,6 +4,7 @@
 #     member i: client port CLIENT_BASE + 10 i, peer port PEER_BASE + 10 i, data dir DIR_PREFIXm<i>, log DIR_PREFIXm<i>.log
 #   member_endpoints N CLIENT_BASE                                 prints 127.0.0.1:a,127.0.0.1:b,…
 #   wait_healthy N CLIENT_BASE                                     waits (20 s at most) for every member's /health
+# KVSERVER_ENV="NAME=value …": extra environment for the kvserver members only (e.g. a GC setting to compare).
 start_members() {
   local kind=$1 n=$2 client=$3 peer=$4 prefix=$5 token=$6 ic="" i
   for i in $(seq 0 $((n - 1))); do ic+="${ic:+,}m$i=http://127.0.0.1:$((peer + 10 * i))"; done
@@ -16,7 +17,8 @@ start_members() {
     if [[ $kind == etcd ]]; then
       etcd "${flags[@]}" --log-level error --logger zap >"$dir.log" 2>&1 &
     else
-      dotnet src/KvServer/bin/Release/net10.0/kvserver.dll "${flags[@]}" --log-level warn >"$dir.log" 2>&1 &
+      # shellcheck disable=SC2086 # KVSERVER_ENV is a list of NAME=value words
+      env ${KVSERVER_ENV:-} dotnet src/KvServer/bin/Release/net10.0/kvserver.dll "${flags[@]}" --log-level warn >"$dir.log" 2>&1 &
     fi
     echo $!
   done
