@@ -46,9 +46,12 @@ internal static class Throughput
             using (var store = BenchStore.Open(dir, logger: new EngineLog(clock)))
             {
                 // a) Durable puts, as a server issues them: single requests, many in flight.
+                var flushes = new WalFlushTimes();
                 var (done, seconds, rounds) = await ConcurrentPutsAsync(store, keys, putTime, "a) durable puts, new keys");
                 double rate = done / seconds;
                 Console.WriteLine($"  => {rate:N0} puts/s; {done:N0} puts in {seconds:F1} s; CommitRounds {rounds:N0} (WAL flushes), {done / (double)Math.Max(1, rounds):N1} puts per fsync; {GcSince()}");
+                Console.WriteLine($"     {flushes.Summary()}");
+                flushes.Dispose();
                 rows.Add(new($"durable puts/s: PutAsync, {Writers} in flight, new keys ({done:N0} puts in {seconds:F1} s, {rounds:N0} fsyncs, {done / (double)Math.Max(1, rounds):N0} puts per fsync)",
                     rate, "ops/s", ">= 300,000", rate >= 300_000));
 
