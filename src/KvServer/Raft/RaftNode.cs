@@ -28,7 +28,7 @@ public sealed class RaftNode : IAsyncDisposable
     private readonly string _raftDir;
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _log;
-    private RaftCluster _cluster;
+    private LocalRaftCluster _cluster;
     private WriteAheadLog _wal;
     private readonly CancellationTokenSource _stop = new();
     private Task _watchdog = Task.CompletedTask;
@@ -102,7 +102,7 @@ public sealed class RaftNode : IAsyncDisposable
     }
 
     /// <summary>A Raft peer over TCP on the peer URL with its log in member/raft, applying to <see cref="StateMachine"/>.</summary>
-    private (RaftCluster, WriteAheadLog) Build()
+    private (LocalRaftCluster, WriteAheadLog) Build()
     {
         var wal = new RaftWal(new WriteAheadLog.Options { Location = _raftDir, ChunkSize = ChunkSize }, StateMachine);
         var tcp = new RaftCluster.TcpConfiguration(EndPointOf(_config.ListenPeerUrls[0]))
@@ -120,7 +120,7 @@ public sealed class RaftNode : IAsyncDisposable
         tcp.Metadata["client-urls"] = string.Join(",", _local.ClientUrls);
         tcp.Metadata["peer-urls"] = string.Join(",", _local.PeerUrls);
         tcp.Metadata["cluster-id"] = _local.ClusterId.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var cluster = new RaftCluster(tcp) { AuditTrail = wal };
+        var cluster = new LocalRaftCluster(tcp) { AuditTrail = wal };
         cluster.LeaderChanged += (c, leader) =>
         {
             _snapshotLoops.Reset();
@@ -178,7 +178,8 @@ public sealed class RaftNode : IAsyncDisposable
                 if (IsLeader)
                 {
                     RaftLog.SnapshotLoop(_log, member.ToString() ?? "", index, SnapshotLoopDetector.Threshold);
-                    await ((ICluster)Cluster).ResignAsync(_stop.Token).ConfigureAwait(false);
+                    // Only this member steps down: if it lost the lead since the check above, nothing happens.
+                    await Volatile.Read(ref _cluster).ResignIfLeaderAsync(_stop.Token).ConfigureAwait(false);
                 }
 
                 await Task.Delay(ResignPause, _stop.Token).ConfigureAwait(false);
