@@ -58,8 +58,8 @@ public sealed class LocalRaftClusterTests : IDisposable
         {
             ColdStart = false,
             // Long enough that a loaded machine (the whole suite runs beside) does not start elections of its own.
-            LowerElectionTimeout = 1000,
-            UpperElectionTimeout = 2000,
+            LowerElectionTimeout = 2000,
+            UpperElectionTimeout = 4000,
             ConfigurationStorage = new FileClusterConfigurationStorage(Path.Combine(dir, "members"), members),
         })
         {
