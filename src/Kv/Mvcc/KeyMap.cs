@@ -33,25 +33,8 @@ internal sealed class KeyMap
 
     public bool TryGetValue(byte[] key, out KeyIndex value)
     {
-        var table = Volatile.Read(ref _table);
-        var slots = table.Slots;
-        int hash = Hash(key);
-        int mask = slots.Length - 1;
-        for (int i = hash & mask; ; i = (i + 1) & mask)
-        {
-            var ki = Volatile.Read(ref slots[i].Value);
-            if (ki is null)
-            {
-                value = null!;
-                return false;
-            }
-
-            if (slots[i].Hash == hash && !ReferenceEquals(ki, Removed) && key.AsSpan().SequenceEqual(slots[i].Key))
-            {
-                value = ki;
-                return true;
-            }
-        }
+        // The KeyIndex the probe read, not the slot read again: the writer may mark it removed meanwhile.
+        return IndexOf(Volatile.Read(ref _table).Slots, key, out value) >= 0;
     }
 
     /// <summary>Adds a key that is not in the map (the writer checked). The KeyIndex's key is the map's key.</summary>
@@ -71,27 +54,41 @@ internal sealed class KeyMap
     public bool Remove(byte[] key)
     {
         var slots = _table.Slots;
-        int hash = Hash(key);
-        int mask = slots.Length - 1;
-        for (int i = hash & mask; ; i = (i + 1) & mask)
+        int i = IndexOf(slots, key, out _);
+        if (i < 0)
         {
-            var ki = slots[i].Value;
-            if (ki is null)
-            {
-                return false;
-            }
-
-            if (slots[i].Hash == hash && !ReferenceEquals(ki, Removed) && key.AsSpan().SequenceEqual(slots[i].Key))
-            {
-                Volatile.Write(ref slots[i].Value, Removed);
-                Count--;
-                return true;
-            }
+            return false;
         }
+
+        Volatile.Write(ref slots[i].Value, Removed);
+        Count--;
+        return true;
     }
 
     /// <summary>Slots in the current table (for tests: growth and the dropping of removed slots).</summary>
     internal int Capacity => _table.Slots.Length;
+
+    // The slot holding the key and its KeyIndex, or -1; probing stops at the first empty slot and goes on past removed ones.
+    private static int IndexOf(Slot[] slots, byte[] key, out KeyIndex found)
+    {
+        int hash = Hash(key);
+        int mask = slots.Length - 1;
+        for (int i = hash & mask; ; i = (i + 1) & mask)
+        {
+            var ki = Volatile.Read(ref slots[i].Value);
+            if (ki is null)
+            {
+                found = null!;
+                return -1;
+            }
+
+            if (slots[i].Hash == hash && !ReferenceEquals(ki, Removed) && key.AsSpan().SequenceEqual(slots[i].Key))
+            {
+                found = ki;
+                return i;
+            }
+        }
+    }
 
     private static void Insert(Table table, int hash, KeyIndex value)
     {

@@ -140,21 +140,24 @@ public sealed partial class MvccStore
         kvs.AddRange(copy);
     }
 
-    /// <summary>The record of a revision the index points at. Missing means a compaction removed it meanwhile.</summary>
-    private KeyValue ReadKeyValue(Revision at, byte[]? key = null) => _records.ReadKeyValue(at, key) ?? throw KvException.Compacted();
+    /// <summary>
+    /// The record of a revision the index points at, sharing the index's array of its key (<paramref name="key"/>).
+    /// Missing means a compaction removed it meanwhile.
+    /// </summary>
+    private KeyValue ReadKeyValue(Revision at, byte[] key) => _records.ReadKeyValue(at, key) ?? throw KvException.Compacted();
 
     /// <summary>The value of a key at a revision, or null.</summary>
-    private KeyValue? Get(byte[] key, long atRev) => _index.TryGet(key, atRev, out var at) ? ReadKeyValue(at) : null;
+    private KeyValue? Get(byte[] key, long atRev) => _index.TryGet(key, atRev, out var at, out var indexKey) ? ReadKeyValue(at, indexKey) : null;
 
     /// <summary>etcd's applyCompare: every key of the range must satisfy it; no key compares as zero values, except VALUE, which fails.</summary>
     private bool Evaluate(Compare c, long atRev)
     {
         var range = new KeyRange(c.Key, c.RangeEnd);
         bool any = false, ok = true;
-        _index.Range(range, atRev, descending: false, (_, at) =>
+        _index.Range(range, atRev, descending: false, (key, at) =>
         {
             any = true;
-            ok = CompareOne(c, ReadKeyValue(at));
+            ok = CompareOne(c, ReadKeyValue(at, key));
             return ok;
         });
 

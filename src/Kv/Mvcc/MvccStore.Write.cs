@@ -227,7 +227,7 @@ public sealed partial class MvccStore
         var prevs = new List<KeyValue>();
         foreach (var (key, current) in targets)
         {
-            var prev = r.PrevKv ? ReadKeyValue(current) : null;
+            var prev = r.PrevKv ? ReadKeyValue(current, key) : null;
             var at = b.Next();
             long prevLease = _index.Tombstone(key, at);
             var record = RecordCodec.Encode(key, [], 0, 0, 0, tombstone: true);

@@ -101,7 +101,7 @@ internal sealed class FasterRecordStore : IDisposable
     /// The record of a revision decoded straight out of FASTER's log (no intermediate copy), or null.
     /// <paramref name="key"/>: the index's array of the record's key, shared by the result (see <see cref="RecordCodec.Decode"/>).
     /// </summary>
-    public KeyValue? ReadKeyValue(Revision rev, byte[]? key = null)
+    public KeyValue? ReadKeyValue(Revision rev, byte[] key)
     {
         Span<byte> recordKey = stackalloc byte[RecordCodec.RecordKeySize];
         RecordCodec.WriteRecordKey(recordKey, rev);

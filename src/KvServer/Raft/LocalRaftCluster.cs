@@ -10,5 +10,5 @@ namespace KvCluster.KvServer.Raft;
 internal sealed class LocalRaftCluster(RaftCluster.NodeConfiguration configuration) : RaftCluster(configuration)
 {
     /// <summary>Steps down if this member leads now; false (and nothing happens) otherwise.</summary>
-    public async Task<bool> ResignIfLeaderAsync(CancellationToken ct) => await ResignAsync(ct).ConfigureAwait(false);
+    public ValueTask<bool> ResignIfLeaderAsync(CancellationToken ct) => ResignAsync(ct);
 }

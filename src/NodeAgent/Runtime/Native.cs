@@ -23,9 +23,15 @@ internal static partial class Native
     /// <summary>rename(2): atomically replaces <paramref name="to"/>, also when both are symlinks to directories.</summary>
     public static void Rename(string from, string to)
     {
-        if (rename(from, to) != 0)
+        Check(rename(from, to), $"rename {from} to {to}");
+    }
+
+    /// <summary>A libc call's -1 (errno set) as an IOException: "<paramref name="what"/>: the error's message".</summary>
+    public static void Check(int result, string what)
+    {
+        if (result < 0)
         {
-            throw new IOException($"rename {from} to {to}: {Marshal.GetLastPInvokeErrorMessage()}");
+            throw new IOException($"{what}: {Marshal.GetLastPInvokeErrorMessage()}");
         }
     }
 
@@ -53,10 +59,7 @@ internal static partial class Native
     /// <summary>Makes this process the parent of orphans among its descendants (detached containers' PID 1s), so it can wait for them.</summary>
     public static void BecomeSubreaper()
     {
-        if (prctl(PrSetChildSubreaper, 1, 0, 0, 0) != 0)
-        {
-            throw new IOException($"prctl(PR_SET_CHILD_SUBREAPER): {Marshal.GetLastPInvokeErrorMessage()}");
-        }
+        Check(prctl(PrSetChildSubreaper, 1, 0, 0, 0), "prctl(PR_SET_CHILD_SUBREAPER)");
     }
 
     /// <summary>A pidfd: a handle on one process that a reused PID cannot alias; -1 when the process is gone.</summary>
@@ -106,18 +109,12 @@ internal static partial class Native
 
     public static void MountOverlay(string lower, string upper, string work, string target)
     {
-        if (mount("overlay", target, "overlay", 0, $"lowerdir={lower},upperdir={upper},workdir={work}") != 0)
-        {
-            throw new IOException($"mount overlay on {target}: {Marshal.GetLastPInvokeErrorMessage()}");
-        }
+        Check(mount("overlay", target, "overlay", 0, $"lowerdir={lower},upperdir={upper},workdir={work}"), $"mount overlay on {target}");
     }
 
     public static void MountTmpfs(string target, long? sizeBytes)
     {
-        if (mount("tmpfs", target, "tmpfs", 0, sizeBytes is { } s ? $"size={s}" : null) != 0)
-        {
-            throw new IOException($"mount tmpfs on {target}: {Marshal.GetLastPInvokeErrorMessage()}");
-        }
+        Check(mount("tmpfs", target, "tmpfs", 0, sizeBytes is { } s ? $"size={s}" : null), $"mount tmpfs on {target}");
     }
 
     private const ulong MsBind = 4096;
@@ -125,10 +122,7 @@ internal static partial class Native
     /// <summary>mount --bind: makes <paramref name="target"/> show <paramref name="source"/> (a file or a directory).</summary>
     public static void BindMount(string source, string target)
     {
-        if (mount(source, target, "", MsBind, null) != 0)
-        {
-            throw new IOException($"bind mount {source} on {target}: {Marshal.GetLastPInvokeErrorMessage()}");
-        }
+        Check(mount(source, target, "", MsBind, null), $"bind mount {source} on {target}");
     }
 
     /// <summary>Detaches a mount; a path that is not mounted is fine.</summary>

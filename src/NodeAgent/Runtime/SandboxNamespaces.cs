@@ -75,11 +75,11 @@ internal static partial class SandboxNamespaces
                 "uts" => CloneNewUts,
                 _ => throw new ArgumentException($"not a sandbox namespace: {ns}", nameof(pins)),
             });
-            Check(unshare(flags), "unshare");
+            Native.Check(unshare(flags), "unshare");
             if (pins.Contains("uts"))
             {
                 var name = System.Text.Encoding.UTF8.GetBytes(hostname);
-                Check(sethostname(name, (nuint)name.Length), "sethostname");
+                Native.Check(sethostname(name, (nuint)name.Length), "sethostname");
             }
 
             if (pins.Contains("net"))
@@ -98,7 +98,7 @@ internal static partial class SandboxNamespaces
         {
             foreach (var original in originals)
             {
-                Check(Native.setns((int)original.DangerousGetHandle(), 0), "setns back to the agent's namespace");
+                Native.Check(Native.setns((int)original.DangerousGetHandle(), 0), "setns back to the agent's namespace");
                 original.Dispose();
             }
         }
@@ -108,7 +108,7 @@ internal static partial class SandboxNamespaces
     private static unsafe void LoopbackUp()
     {
         int fd = socket(AfInet, SockDgram | SockCloexec, 0);
-        Check(fd, "socket");
+        Native.Check(fd, "socket");
         try
         {
             // struct ifreq: the interface name (16 bytes, NUL-terminated), then a union whose first member
@@ -116,21 +116,13 @@ internal static partial class SandboxNamespaces
             var ifreq = stackalloc byte[40];
             new Span<byte>(ifreq, 40).Clear();
             "lo"u8.CopyTo(new Span<byte>(ifreq, 16));
-            Check(ioctl(fd, SiocGifFlags, ifreq), "SIOCGIFFLAGS lo");
+            Native.Check(ioctl(fd, SiocGifFlags, ifreq), "SIOCGIFFLAGS lo");
             *(short*)(ifreq + 16) |= IffUp;
-            Check(ioctl(fd, SiocSifFlags, ifreq), "SIOCSIFFLAGS lo");
+            Native.Check(ioctl(fd, SiocSifFlags, ifreq), "SIOCSIFFLAGS lo");
         }
         finally
         {
             Native.Close(fd);
-        }
-    }
-
-    private static void Check(int result, string what)
-    {
-        if (result < 0)
-        {
-            throw new IOException($"{what}: {Marshal.GetLastPInvokeErrorMessage()}");
         }
     }
 }
