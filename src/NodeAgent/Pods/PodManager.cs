@@ -138,7 +138,7 @@ public sealed class PodManager(PodContext ctx) : IContainerStreams
     /// <summary>The kubelet finds exec and attach targets among running containers only.</summary>
     private static string NotRunning(string container) => $"container not found (\"{container}\")";
 
-    public Task<IExecSession> ExecAsync(string ns, string pod, string container, IReadOnlyList<string> command, bool tty, CancellationToken ct)
+    public ExecStart FindExec(string ns, string pod, string container)
     {
         var (worker, status) = Find(ns, pod, container);
         Runtime.IContainer running;
@@ -147,7 +147,7 @@ public sealed class PodManager(PodContext ctx) : IContainerStreams
             running = status.Running ?? throw new ContainerLookupException(NotRunning(container));
         }
 
-        return running.ExecAsync(command, tty, ct);
+        return running.ExecAsync;
     }
 
     public ContainerAttach Attach(string ns, string pod, string container)

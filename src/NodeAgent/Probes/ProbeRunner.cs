@@ -56,7 +56,7 @@ public static class ProbeRunner
 
     private static async Task<ProbeResult> ExecAsync(IContainer container, IList<string> command, CancellationToken ct)
     {
-        await using var session = await container.ExecAsync([.. command], false, ct);
+        await using var session = await container.ExecAsync([.. command], false, null, ct);
         session.Stdin.Dispose();
         var stdout = ReadAsync(session.Stdout, ct);
         var stderr = session.Stderr is { } e ? ReadAsync(e, ct) : Task.FromResult("");

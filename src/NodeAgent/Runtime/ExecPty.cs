@@ -22,12 +22,7 @@ internal sealed class ExecPty(SafeFileHandle master) : Stream
 
     public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
-    public unsafe void Resize(ushort columns, ushort rows) => Use(fd =>
-    {
-        var size = new ExecNative.WinSize { Columns = columns, Rows = rows };
-        _ = ExecNative.IoctlWinSize(fd, ExecNative.TiocSWinSz, &size);
-        return 0;
-    });
+    public void Resize(ushort columns, ushort rows) => Use(fd => HostPty.SetSize(fd, columns, rows));
 
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
@@ -180,5 +175,12 @@ internal static class HostPty
         }
 
         return (master, Marshal.PtrToStringUTF8((nint)name)!);
+    }
+
+    /// <summary>TIOCSWINSZ on a pty's fd: the terminal's size, which the process on it reads (and is sent SIGWINCH for).</summary>
+    public static unsafe int SetSize(int fd, ushort columns, ushort rows)
+    {
+        var size = new ExecNative.WinSize { Columns = columns, Rows = rows };
+        return ExecNative.IoctlWinSize(fd, ExecNative.TiocSWinSz, &size);
     }
 }

@@ -56,7 +56,7 @@ public sealed class HollowRuntime : IContainerRuntime
             _exit.TrySetResult(new ContainerExit(signal == 9 ? 137 : 0, DateTimeOffset.UtcNow, false));
         }
 
-        public Task<IExecSession> ExecAsync(IReadOnlyList<string> command, bool tty, CancellationToken ct) =>
+        public Task<IExecSession> ExecAsync(IReadOnlyList<string> command, bool tty, TerminalSize? size, CancellationToken ct) =>
             throw new ContainerLookupException("exec is not supported by the hollow runtime (its containers are simulated)");
 
         public async ValueTask DisposeAsync() => await SignalAsync(9, CancellationToken.None);

@@ -47,7 +47,8 @@ public interface IContainer : IAsyncDisposable
     /// <summary>Sends a signal to the container's PID 1 (15 SIGTERM, 9 SIGKILL).</summary>
     Task SignalAsync(int signal, CancellationToken ct);
 
-    Task<IExecSession> ExecAsync(IReadOnlyList<string> command, bool tty, CancellationToken ct);
+    /// <summary>Starts a command in the container; with <paramref name="tty"/>, on a terminal of <paramref name="size"/> when given.</summary>
+    Task<IExecSession> ExecAsync(IReadOnlyList<string> command, bool tty, TerminalSize? size, CancellationToken ct);
 }
 
 /// <summary>How an instance ended: exit code (128+signal when killed), when, and whether the kernel's OOM killer did it.</summary>

@@ -17,6 +17,9 @@ public sealed record ExecOptions
 
     /// <summary>"uid[:gid]".</summary>
     public string? User { get; init; }
+
+    /// <summary>With a TTY, the terminal's size when the command starts (a shell reads it once, at start).</summary>
+    public TerminalSize? TerminalSize { get; init; }
 }
 
 /// <summary>
@@ -40,6 +43,12 @@ public static class OciExec
         var pty = tty ? HostPty.Open() : default;
         try
         {
+            if (tty && options.TerminalSize is { } size)
+            {
+                // runc sizes the container's pty from its own terminal before it starts the command.
+                Native.Check(HostPty.SetSize((int)pty.Master.DangerousGetHandle(), size.Columns, size.Rows), "TIOCSWINSZ");
+            }
+
             var psi = new ProcessStartInfo(tty ? "/bin/sh" : file)
             {
                 UseShellExecute = false,

@@ -326,10 +326,10 @@ internal sealed class OciContainer : IContainer
         return Task.CompletedTask;
     }
 
-    public Task<IExecSession> ExecAsync(IReadOnlyList<string> command, bool tty, CancellationToken ct) =>
+    public Task<IExecSession> ExecAsync(IReadOnlyList<string> command, bool tty, TerminalSize? size, CancellationToken ct) =>
         Exited.IsCompleted
             ? throw new ContainerLookupException($"container {_id} is not running")
-            : OciExec.StartAsync(_runtime.Command.File, _runtime.Command.GlobalArgs, _id, command, tty, null, ct);
+            : OciExec.StartAsync(_runtime.Command.File, _runtime.Command.GlobalArgs, _id, command, tty, new ExecOptions { TerminalSize = size }, ct);
 
     public async ValueTask DisposeAsync()
     {

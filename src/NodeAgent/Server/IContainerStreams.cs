@@ -13,8 +13,12 @@ public interface IContainerStreams
     /// </summary>
     ContainerLog FindLog(string ns, string pod, string container, bool previous);
 
-    /// <summary>Starts <paramref name="command"/> in the running container (as `runc exec` does). Throws <see cref="ContainerLookupException"/>.</summary>
-    Task<IExecSession> ExecAsync(string ns, string pod, string container, IReadOnlyList<string> command, bool tty, CancellationToken ct);
+    /// <summary>
+    /// The running container to exec in; throws <see cref="ContainerLookupException"/> when there is none, so that a
+    /// request can be refused before its upgrade. Starting the command is a step of its own: a TTY exec starts once
+    /// the client's terminal size is known.
+    /// </summary>
+    ExecStart FindExec(string ns, string pod, string container);
 
     /// <summary>The stdin of the container's main process, when its spec asked for one (stdin: true). Throws <see cref="ContainerLookupException"/>.</summary>
     ContainerAttach Attach(string ns, string pod, string container);
@@ -35,6 +39,16 @@ public sealed record ContainerLog(string Path, Func<bool> Running);
 /// container's stdin is closed when the first attach that fed it ends, so the process sees end of input.
 /// </summary>
 public sealed record ContainerAttach(ContainerLog Log, Stream? Stdin, bool Tty, Action<ushort, ushort>? Resize = null, bool StdinOnce = false);
+
+/// <summary>
+/// Starts a command in the container found (as `runc exec` does); with <paramref name="tty"/>, on a terminal of
+/// <paramref name="size"/> when one is given. Throws <see cref="ContainerLookupException"/> when the container has
+/// stopped since it was found.
+/// </summary>
+public delegate Task<IExecSession> ExecStart(IReadOnlyList<string> command, bool tty, TerminalSize? size, CancellationToken ct);
+
+/// <summary>A terminal's size, as the client's resize messages give it.</summary>
+public readonly record struct TerminalSize(ushort Columns, ushort Rows);
 
 /// <summary>One exec'd process: its streams, its exit code, and the terminal size (with a TTY).</summary>
 public interface IExecSession : IAsyncDisposable

@@ -16,6 +16,9 @@ public sealed class FakeContainerStreams : IContainerStreams
 
     public List<IReadOnlyList<string>> Execs { get; } = [];
 
+    /// <summary>The terminal size each exec started with (null: none given).</summary>
+    public List<TerminalSize?> ExecSizes { get; } = [];
+
     public ContainerLog FindLog(string ns, string pod, string container, bool previous) =>
         !Lookup(ns, pod, container) ? throw new ContainerLookupException($"container \"{container}\" not found in pod \"{pod}\"", notFound: true)
         : !previous && Log is not null ? Log
@@ -23,19 +26,23 @@ public sealed class FakeContainerStreams : IContainerStreams
             ? $"previous terminated container \"{container}\" in pod \"{pod}\" not found"
             : $"container \"{container}\" in pod \"{pod}\" is not available");
 
-    public Task<IExecSession> ExecAsync(string ns, string pod, string container, IReadOnlyList<string> command, bool tty, CancellationToken ct)
+    public ExecStart FindExec(string ns, string pod, string container)
     {
         if (!Lookup(ns, pod, container))
         {
             throw new ContainerLookupException($"container \"{container}\" not found in pod \"{pod}\"", notFound: true);
         }
 
-        lock (Execs)
+        return (command, tty, size, ct) =>
         {
-            Execs.Add(command);
-        }
+            lock (Execs)
+            {
+                Execs.Add(command);
+                ExecSizes.Add(size);
+            }
 
-        return Task.FromResult<IExecSession>(new LocalExecSession(command));
+            return Task.FromResult<IExecSession>(new LocalExecSession(command));
+        };
     }
 
     public ContainerAttach Attach(string ns, string pod, string container) =>

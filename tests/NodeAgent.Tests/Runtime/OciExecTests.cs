@@ -53,6 +53,15 @@ public abstract class OciExecTests<TContainer>(TContainer container) : IClassFix
     }
 
     [Fact]
+    public async Task Tty_exec_starts_on_a_pty_of_the_size_given()
+    {
+        var options = new ExecOptions { TerminalSize = new TerminalSize(111, 33) };
+        await using var exec = await OciExec.StartAsync(container.File, container.GlobalArgs, container.Id, ["stty", "size"], tty: true, options);
+        Assert.Equal("33 111\r\n", await ReadToEnd(exec.Stdout));
+        Assert.Equal(0, await exec.Exited.WaitAsync(TimeSpan.FromSeconds(20)));
+    }
+
+    [Fact]
     public async Task Tty_stdin_reaches_the_process()
     {
         await using var exec = await Start(["sh", "-c", "read x; echo got-$x"], tty: true);

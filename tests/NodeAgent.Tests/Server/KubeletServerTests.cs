@@ -175,6 +175,24 @@ public sealed class KubeletServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Tty_exec_starts_on_the_clients_first_size_and_keeps_stdin_sent_before_it()
+    {
+        // kubectl sends its terminal's size after connecting, possibly after stdin: the command must start on that size.
+        var path = "/exec/ns/pod/c?command=sh&command=-c&command=" + Uri.EscapeDataString("read x; echo got $x") + "&input=1&output=1&tty=1";
+        await using var ws = await ChannelClient.ConnectAsync(_server.Port, path, _client, V5);
+        var reading = ws.ReadToCloseAsync();
+        await ws.SendAsync(0, "typed early\n");
+        await Task.Delay(200);
+        Assert.Empty(_streams.Execs);
+        await ws.SendAsync(4, """{"Width":111,"Height":33}""");
+        await reading;
+
+        Assert.Equal([new TerminalSize(111, 33)], _streams.ExecSizes);
+        Assert.Equal("got typed early\n", ws.Stdout.ToString());
+        Assert.Equal("""{"metadata":{},"status":"Success"}""", ws.Error.ToString());
+    }
+
+    [Fact]
     public async Task Exec_refusals_happen_before_the_upgrade()
     {
         using var http = Http(_client);

@@ -8,6 +8,9 @@ namespace KvCluster.NodeAgent.Server.RemoteCommand;
 /// </summary>
 internal static class ExecHandler
 {
+    // kubectl sends its terminal's size as soon as it is connected; a client that sends none gets a pty of 0x0 after this.
+    private static readonly TimeSpan FirstResizeWait = TimeSpan.FromSeconds(2);
+
     public static async Task ExecAsync(HttpContext ctx, IContainerStreams streams, string ns, string pod, string container)
     {
         var command = ctx.Request.Query["command"].Where(c => c is not null).Select(c => c!).ToList();
@@ -17,11 +20,10 @@ internal static class ExecHandler
         }
 
         var (protocol, request) = accepted;
-        IExecSession? exec = null;
-        KubeletStatus? failed = null;
+        ExecStart start;
         try
         {
-            exec = await streams.ExecAsync(ns, pod, container, command, request.Tty, ctx.RequestAborted);
+            start = streams.FindExec(ns, pod, container);
         }
         catch (ContainerLookupException e)
         {
@@ -29,27 +31,37 @@ internal static class ExecHandler
             await KubeletStatus.WriteTextAsync(ctx, e.NotFound ? StatusCodes.Status404NotFound : StatusCodes.Status500InternalServerError, e.Message);
             return;
         }
-        catch (ExecStartException e)
-        {
-            failed = KubeletStatus.ExecFailed(e.Message);
-        }
 
-        await using var owned = exec;
         using var ws = await ctx.WebSockets.AcceptWebSocketAsync(protocol.Name);
         using var session = new ChannelSession(ws, protocol, request);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted);
         var ct = cts.Token;
+        var input = new ExecInput();
+        IExecSession? exec = null;
         try
         {
+            var receiving = session.ReceiveAsync(input.Stdin, input.Resize, input.CloseStdin, ct);
             await session.SendReadyAsync(ct);
+
+            // A shell reads its terminal's size once, when it starts: a TTY command starts on the client's.
+            var size = request.Tty && protocol.HasResize ? await input.FirstSizeAsync(FirstResizeWait, ct) : null;
+            KubeletStatus? failed = null;
+            try
+            {
+                exec = await start(command, request.Tty, size, ct);
+            }
+            catch (Exception e) when (e is ExecStartException or ContainerLookupException)
+            {
+                failed = KubeletStatus.ExecFailed(e.Message);
+            }
+
             if (exec is null)
             {
-                var receivingNothing = session.ReceiveAsync(null, null, () => { }, ct);
-                await session.FinishAsync(Task.CompletedTask, failed!, receivingNothing, ct);
+                await session.FinishAsync(Task.CompletedTask, failed!, receiving, ct);
                 return;
             }
 
-            var receiving = session.ReceiveAsync(exec.Stdin, exec.Resize, () => exec.Stdin.Dispose(), ct);
+            _ = input.FeedAsync(exec, size, ct);
             var output = Task.WhenAll(
                 session.PumpAsync(exec.Stdout, ChannelProtocol.Stdout, request.Stdout, ct),
                 exec.Stderr is null ? Task.CompletedTask : session.PumpAsync(exec.Stderr, ChannelProtocol.Stderr, request.Stderr, ct));
@@ -68,6 +80,10 @@ internal static class ExecHandler
         finally
         {
             await cts.CancelAsync();
+            if (exec is not null)
+            {
+                await exec.DisposeAsync();
+            }
         }
     }
 
