@@ -47,10 +47,13 @@ internal static class Throughput
             {
                 // a) Durable puts, as a server issues them: single requests, many in flight.
                 var flushes = new WalFlushTimes();
+                using var gcEvents = new GcEvents();
+                gcEvents.Begin();
                 var (done, seconds, rounds) = await ConcurrentPutsAsync(store, keys, putTime, "a) durable puts, new keys");
                 double rate = done / seconds;
                 Console.WriteLine($"  => {rate:N0} puts/s; {done:N0} puts in {seconds:F1} s; CommitRounds {rounds:N0} (WAL flushes), {done / (double)Math.Max(1, rounds):N1} puts per fsync; {GcSince()}");
                 Console.WriteLine($"     {flushes.Summary()}");
+                Console.WriteLine($"     {gcEvents.Summary()}");
                 flushes.Dispose();
                 rows.Add(new($"durable puts/s: PutAsync, {Writers} in flight, new keys ({done:N0} puts in {seconds:F1} s, {rounds:N0} fsyncs, {done / (double)Math.Max(1, rounds):N0} puts per fsync)",
                     rate, "ops/s", ">= 300,000", rate >= 300_000));
@@ -86,9 +89,11 @@ internal static class Throughput
                 rows.Add(new($"single-key ranges/s: 2 threads, {hot:N0} hot keys of the {keys:N0}", hotRate, "ops/s"));
 
                 // Context: the same puts with the same 1024 in flight, now overwriting existing keys.
+                gcEvents.Begin();
                 (done, seconds, rounds) = await ConcurrentPutsAsync(store, keys, putTime, "durable puts, overwrites");
                 rate = done / seconds;
                 Console.WriteLine($"  => {rate:N0} puts/s; {done / (double)Math.Max(1, rounds):N1} puts per fsync; {GcSince()}");
+                Console.WriteLine($"     {gcEvents.Summary()}");
                 rows.Add(new($"durable puts/s: PutAsync, {Writers} in flight, overwriting existing keys ({done:N0} puts, {done / (double)Math.Max(1, rounds):N0} puts per fsync)", rate, "ops/s"));
 
                 // Context: batches of 1000 puts per ApplyAsync (how a Raft apply loop or a bulk load writes).
@@ -303,13 +308,13 @@ internal static class Throughput
     /// <summary>Collections and pause time since the previous call, for the "=>" lines.</summary>
     private static string GcSince()
     {
-        var now = (G0: GC.CollectionCount(0), G1: GC.CollectionCount(1), G2: GC.CollectionCount(2), Pause: GC.GetTotalPauseDuration());
-        var d = (now.G0 - s_gc.G0, now.G1 - s_gc.G1, now.G2 - s_gc.G2, (now.Pause - s_gc.Pause).TotalMilliseconds);
+        var now = (G0: GC.CollectionCount(0), G1: GC.CollectionCount(1), G2: GC.CollectionCount(2), Pause: GC.GetTotalPauseDuration(), Allocated: GC.GetTotalAllocatedBytes());
+        var d = (now.G0 - s_gc.G0, now.G1 - s_gc.G1, now.G2 - s_gc.G2, (now.Pause - s_gc.Pause).TotalMilliseconds, now.Allocated - s_gc.Allocated);
         s_gc = now;
-        return $"GC: {d.Item1} gen0, {d.Item2} gen1, {d.Item3} gen2 collections, {d.Item4:N0} ms paused";
+        return $"GC: {d.Item1} gen0, {d.Item2} gen1, {d.Item3} gen2 collections, {d.Item4:N0} ms paused, {d.Item5 / 1048576.0:N0} MiB allocated";
     }
 
-    private static (int G0, int G1, int G2, TimeSpan Pause) s_gc;
+    private static (int G0, int G1, int G2, TimeSpan Pause, long Allocated) s_gc;
 
     /// <summary>Prints a progress line every second until disposed.</summary>
     private static IDisposable Progress(string what, Func<long> done, long total, Stopwatch sw, Func<string>? extra = null)
