@@ -193,6 +193,16 @@ public sealed class KubeletServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Exec_without_stdin_gives_the_command_end_of_input()
+    {
+        // kubectl exec pod -- cat (no -i): cat reads end of input and exits, as on a kubelet.
+        await using var ws = await ChannelClient.ConnectAsync(_server.Port, ExecPath(["cat"], stdin: false), _client, V5);
+        await ws.ReadToCloseAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal("", ws.Stdout.ToString());
+        Assert.Equal("""{"metadata":{},"status":"Success"}""", ws.Error.ToString());
+    }
+
+    [Fact]
     public async Task Exec_refusals_happen_before_the_upgrade()
     {
         using var http = Http(_client);

@@ -61,6 +61,12 @@ internal static class ExecHandler
                 return;
             }
 
+            if (!request.Stdin)
+            {
+                // As with the kubelet's runtimes: a command asked to run without stdin reads end of input at once.
+                input.CloseStdin();
+            }
+
             _ = input.FeedAsync(exec, size, ct);
             var output = Task.WhenAll(
                 session.PumpAsync(exec.Stdout, ChannelProtocol.Stdout, request.Stdout, ct),
