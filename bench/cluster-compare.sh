@@ -32,14 +32,24 @@ run() { # kind -> prints "req/s p50 p99 p999 max errors rss_mib"
     dotnet bench/KvBench/bin/Release/net10.0/kvbench.dll put --conns 100 --clients 500 --total "$WARMUP" --key-size 8 --val-size 256 \
       --key-space-size 100000 --endpoints "$eps" >/dev/null 2>&1
   fi
-  dotnet bench/KvBench/bin/Release/net10.0/kvbench.dll $load --endpoints "$eps" --json /tmp/cmp-$kind.json >/dev/null
+  local cpu0 cpu1
+  cpu0=$(cpu_ticks $pids)
+  /usr/bin/time -f "%U %S" -o /tmp/cmp-$kind.time \
+    dotnet bench/KvBench/bin/Release/net10.0/kvbench.dll $load --endpoints "$eps" --json /tmp/cmp-$kind.json >/dev/null
+  cpu1=$(cpu_ticks $pids)
   local rss=0 p
   for p in $pids; do rss=$((rss + $(awk '/VmHWM/ {print $2}' /proc/$p/status))); done
   for p in $pids; do kill "$p"; done
   # Not our children (started in a subshell): poll until they are gone.
   for p in $pids; do for _ in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done; done
   rm -rf /tmp/cmp-$kind-m*
-  python3 -c "import json;d=json.load(open('/tmp/cmp-$kind.json'));print(d['requests_per_second'],d['p50_ms'],d['p99_ms'],d['p999_ms'],d['max_ms'],d['errors'],$rss//1024)"
+  # CPU seconds during the load: the members' (from /proc, clock ticks) and kvbench's own (user + system).
+  python3 -c "import json;d=json.load(open('/tmp/cmp-$kind.json'));c=sum(map(float,open('/tmp/cmp-$kind.time').read().split()[-2:]));s=($cpu1-$cpu0)/$(getconf CLK_TCK);print(d['requests_per_second'],d['p50_ms'],d['p99_ms'],d['p999_ms'],d['max_ms'],d['errors'],$rss//1024,round(s,1),round(c,1),round(s*1e6/max(1,d['total'])))"
+}
+cpu_ticks() { # pids -> utime + stime of all, in clock ticks
+  local t=0 p
+  for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' /proc/$p/stat))); done
+  echo $t
 }
 {
   echo "# $members member(s): etcd 3.4.23 vs kvserver ($(date -u +%F))"
@@ -49,14 +59,14 @@ run() { # kind -> prints "req/s p50 p99 p999 max errors rss_mib"
   echo "Each cluster: $members member(s) on 127.0.0.1, default heartbeat/election timeouts, fsync on, fresh data dirs; kvbench spreads its"
   echo "connections over all client URLs. Rounds alternate etcd, kvserver. Peak RSS is the sum over the members.${WARMUP:+ Each cluster took $WARMUP untimed puts (the same load) before the measured run.}"
   echo
-  echo "| round | server | requests/s | p50 ms | p99 ms | p99.9 ms | max ms | errors | peak RSS ($members member(s)) |"
-  echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+  echo "| round | server | requests/s | p50 ms | p99 ms | p99.9 ms | max ms | errors | peak RSS ($members member(s)) | CPU s, members | CPU s, kvbench | members' CPU µs per request |"
+  echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 } >"$out"
 rm -f /tmp/cmp-summary.txt
 for r in $(seq 1 "$rounds"); do
   for kind in etcd kvserver; do
-    read -r rps p50 p99 p999 max errors rss < <(run $kind)
-    echo "| $r | $kind | $rps | $p50 | $p99 | $p999 | $max | $errors | $rss MiB |" | tee -a "$out"
+    read -r rps p50 p99 p999 max errors rss cpu client per < <(run $kind)
+    echo "| $r | $kind | $rps | $p50 | $p99 | $p999 | $max | $errors | $rss MiB | $cpu | $client | $per |" | tee -a "$out"
     echo "$kind $rps $p99" >>/tmp/cmp-summary.txt
   done
 done
