@@ -25,14 +25,18 @@ public sealed class CriLogWriter : IDisposable
         _file = Open(path);
     }
 
-    /// <summary>Copies both streams into the log until each ends (the container's pipes close when it exits).</summary>
-    public Task PumpAsync(Stream stdout, Stream? stderr, CancellationToken ct) =>
+    /// <summary>
+    /// Copies both streams into the log until each ends (the container's pipes close when it exits). A terminal's
+    /// output (<paramref name="terminal"/>) is written as it comes, an unfinished line as a P record, so that a
+    /// shell's prompt reaches kubectl attach before the user types a line.
+    /// </summary>
+    public Task PumpAsync(Stream stdout, Stream? stderr, CancellationToken ct, bool terminal = false) =>
         stderr is null
-            ? PumpAsync(stdout, LogStream.Stdout, ct)
-            : Task.WhenAll(PumpAsync(stdout, LogStream.Stdout, ct), PumpAsync(stderr, LogStream.Stderr, ct));
+            ? PumpAsync(stdout, LogStream.Stdout, ct, terminal)
+            : Task.WhenAll(PumpAsync(stdout, LogStream.Stdout, ct, terminal), PumpAsync(stderr, LogStream.Stderr, ct, terminal));
 
     /// <summary>Copies one stream into the log: a record per line, P records for each 16 KiB of a longer line and for an unfinished last line.</summary>
-    public async Task PumpAsync(Stream source, LogStream stream, CancellationToken ct)
+    public async Task PumpAsync(Stream source, LogStream stream, CancellationToken ct, bool terminal = false)
     {
         var pending = new byte[CriLogEntry.MaxLineBytes];
         int count = 0;
@@ -41,6 +45,11 @@ public sealed class CriLogWriter : IDisposable
         while ((n = await source.ReadAsync(chunk, ct)) > 0)
         {
             count = Split(chunk.AsSpan(0, n), pending, count, stream);
+            if (terminal && count > 0)
+            {
+                Write(stream, pending.AsSpan(0, count), partial: true);
+                count = 0;
+            }
         }
 
         if (count > 0)

@@ -158,7 +158,7 @@ public sealed class PodManager(PodContext ctx) : IContainerStreams
         {
             var running = status.Running ?? throw new ContainerLookupException(NotRunning(container));
             var stdinOnce = worker.Pod.Spec.Containers.FirstOrDefault(c => c.Name == container)?.StdinOnce == true;
-            return new ContainerAttach(log, running.Stdin, false, StdinOnce: stdinOnce);
+            return new ContainerAttach(log, running.Stdin, running.Resize is not null, running.Resize, stdinOnce);
         }
     }
 }

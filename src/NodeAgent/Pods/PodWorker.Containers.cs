@@ -32,7 +32,7 @@ public sealed partial class PodWorker
             Logs = async (stdout, stderr) =>
             {
                 using var writer = new CriLogWriter(logPath);
-                await writer.PumpAsync(stdout, stderr, CancellationToken.None);
+                await writer.PumpAsync(stdout, stderr, CancellationToken.None, terminal: spec.Tty == true);
             },
         };
 

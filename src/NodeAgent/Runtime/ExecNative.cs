@@ -2,7 +2,10 @@ using System.Runtime.InteropServices;
 
 namespace KvCluster.NodeAgent.Runtime;
 
-/// <summary>The libc calls exec needs: a host pty for a TTY exec, using and sizing it, signalling the runtime.</summary>
+/// <summary>
+/// The libc calls exec and terminals need: a host pty for a TTY exec, using and sizing it, signalling the runtime,
+/// and receiving a container terminal's master over a console socket.
+/// </summary>
 internal static unsafe partial class ExecNative
 {
     public const short PollIn = 0x1;
@@ -59,4 +62,39 @@ internal static unsafe partial class ExecNative
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     public static partial int Kill(int pid, int signal);
+
+    public const int SolSocket = 1;
+    public const int ScmRights = 1;
+    public const int MsgCmsgCloExec = 0x40000000;
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct IoVec
+    {
+        public void* Base;
+        public nuint Length;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct MsgHdr
+    {
+        public void* Name;
+        public uint NameLength;
+        public IoVec* Iov;
+        public nuint IovLength;
+        public void* Control;
+        public nuint ControlLength;
+        public int Flags;
+    }
+
+    /// <summary>The header of one control message (cmsghdr); its data follows, 8-byte aligned.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct CmsgHdr
+    {
+        public nuint Length;
+        public int Level;
+        public int Type;
+    }
+
+    [LibraryImport("libc", EntryPoint = "recvmsg", SetLastError = true)]
+    public static partial nint RecvMsg(int fd, MsgHdr* msg, int flags);
 }

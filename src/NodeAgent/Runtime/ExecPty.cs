@@ -177,6 +177,22 @@ internal static class HostPty
         return (master, Marshal.PtrToStringUTF8((nint)name)!);
     }
 
+    /// <summary>
+    /// Runs <paramref name="file"/> with <paramref name="args"/> with the pty's slave as its stdin, stdout and stderr
+    /// (through a shell that opens it and execs the file, so the process's PID is the one started).
+    /// </summary>
+    public static System.Diagnostics.ProcessStartInfo StartInfoOnTerminal(string file, IEnumerable<string> args, string slavePath)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo("/bin/sh") { UseShellExecute = false };
+        foreach (var a in (IEnumerable<string>)["-c", "exec \"$@\" <>\"$HOST_PTY\" >&0 2>&0", "sh", file, .. args])
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        psi.Environment["HOST_PTY"] = slavePath;
+        return psi;
+    }
+
     /// <summary>TIOCSWINSZ on a pty's fd: the terminal's size, which the process on it reads (and is sent SIGWINCH for).</summary>
     public static unsafe int SetSize(int fd, ushort columns, ushort rows)
     {

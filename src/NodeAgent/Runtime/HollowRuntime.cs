@@ -50,6 +50,8 @@ public sealed class HollowRuntime : IContainerRuntime
 
         public Stream? Stdin => null;
 
+        public Action<ushort, ushort>? Resize => null;
+
         public async Task SignalAsync(int signal, CancellationToken ct)
         {
             await _logs;

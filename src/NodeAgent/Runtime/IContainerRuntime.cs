@@ -44,6 +44,9 @@ public interface IContainer : IAsyncDisposable
     /// <summary>The main process's stdin, when the spec asked for one.</summary>
     Stream? Stdin { get; }
 
+    /// <summary>Sets the size of the container's terminal (tty: true); null for a container without one.</summary>
+    Action<ushort, ushort>? Resize { get; }
+
     /// <summary>Sends a signal to the container's PID 1 (15 SIGTERM, 9 SIGKILL).</summary>
     Task SignalAsync(int signal, CancellationToken ct);
 

@@ -49,28 +49,10 @@ public static class OciExec
                 Native.Check(HostPty.SetSize((int)pty.Master.DangerousGetHandle(), size.Columns, size.Rows), "TIOCSWINSZ");
             }
 
-            var psi = new ProcessStartInfo(tty ? "/bin/sh" : file)
-            {
-                UseShellExecute = false,
-                RedirectStandardInput = true,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            };
-            if (tty)
-            {
-                // The runtime's own stdio is a terminal (the slave of our pty): runc exec --tty (not detached) copies
-                // between it and the container's pty, and takes the terminal size from it on SIGWINCH.
-                psi.ArgumentList.Add("-c");
-                psi.ArgumentList.Add("exec \"$@\" <>\"$OCIEXEC_PTY\" >&0 2>&0");
-                psi.ArgumentList.Add("sh");
-                psi.ArgumentList.Add(file);
-                psi.Environment["OCIEXEC_PTY"] = pty.SlavePath;
-            }
-
-            foreach (var a in args)
-            {
-                psi.ArgumentList.Add(a);
-            }
+            // With a TTY the runtime's own stdio is a terminal (the slave of our pty): runc exec --tty (not detached)
+            // copies between it and the container's pty, and takes the terminal size from it on SIGWINCH.
+            var psi = tty ? HostPty.StartInfoOnTerminal(file, args, pty.SlavePath) : new ProcessStartInfo(file, args) { UseShellExecute = false };
+            psi.RedirectStandardInput = psi.RedirectStandardOutput = psi.RedirectStandardError = true;
 
             var process = OrphanReaper.StartChild(psi);
             return new Session(process, runtimeLog, pty.Master);

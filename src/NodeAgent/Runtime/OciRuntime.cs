@@ -181,9 +181,14 @@ internal sealed class OciSandbox(OciRuntime runtime, string id, string pinDir, I
         // stays per container (a foreground `runc run` holds about 10 MiB for the container's lifetime).
         var pidFile = Path.Combine(dir, "pid");
         var runtimeLog = Path.Combine(dir, "runtime.log");
-        var psi = runtime.Command.StartInfo(["--log", runtimeLog, "--log-format", "json", "run", "-d", "--pid-file", pidFile, "-b", dir, cid]);
+        // With a terminal (tty: true) the runtime sends the terminal's master to a console socket; the container's
+        // stdio is the terminal, not the pipes.
+        using var console = c.Tty ? ConsoleSocket.Listen() : null;
+        string[] consoleArgs = console is null ? [] : ["--console-socket", console.Path];
+        var psi = runtime.Command.StartInfo(["--log", runtimeLog, "--log-format", "json", "run", "-d", .. consoleArgs, "--pid-file", pidFile, "-b", dir, cid]);
         psi.RedirectStandardInput = psi.RedirectStandardOutput = psi.RedirectStandardError = true;
         using var hold = OrphanReaper.Hold();
+        var receiving = console?.ReceiveMasterAsync(TimeSpan.FromSeconds(30));
         Process p;
         try
         {
@@ -196,16 +201,17 @@ internal sealed class OciSandbox(OciRuntime runtime, string id, string pinDir, I
             throw;
         }
 
-        if (!c.Stdin)
+        if (!c.Stdin || console is not null)
         {
             p.StandardInput.Close();
         }
 
-        var logs = c.Logs(p.StandardOutput.BaseStream, p.StandardError.BaseStream);
+        var logs = console is null ? c.Logs(p.StandardOutput.BaseStream, p.StandardError.BaseStream) : null;
         int exitCode = await OrphanReaper.WaitForExitAsync(p, CancellationToken.None);
         int pid = exitCode == 0 && File.Exists(pidFile) &&
             int.TryParse((await File.ReadAllTextAsync(pidFile, CancellationToken.None)).Trim(), out var read) ? read : -1;
-        var pidfd = pid > 0 ? Native.TryPidfdOpen(pid) : -1;
+        var terminal = exitCode == 0 && receiving is not null ? await ReceiveTerminalAsync(receiving) : null;
+        var pidfd = pid > 0 && (receiving is null || terminal is not null) ? Native.TryPidfdOpen(pid) : -1;
         if (pidfd >= 0)
         {
             OrphanReaper.Claim(pid);
@@ -213,15 +219,30 @@ internal sealed class OciSandbox(OciRuntime runtime, string id, string pinDir, I
 
         if (pidfd < 0)
         {
-            var error = OciExec.RuntimeLogError(runtimeLog) ?? $"{runtime.Name} run exited with {exitCode}";
+            var error = OciExec.RuntimeLogError(runtimeLog)
+                ?? (receiving is not null && exitCode == 0 ? $"{runtime.Name} sent no terminal to the console socket" : $"{runtime.Name} run exited with {exitCode}");
             await runtime.Command.RunAsync(["delete", "-f", cid], CancellationToken.None);
+            terminal?.Dispose();
             Native.Unmount(rootfs);
             OciRuntime.TryDelete(dir);
             p.Dispose();
             throw new IOException(error);
         }
 
-        return new OciContainer(runtime, cid, dir, p, pidfd, pid, logs, c, config.PodUid);
+        logs ??= c.Logs(terminal!.Output, Stream.Null);
+        return new OciContainer(runtime, cid, dir, p, pidfd, pid, logs, c, config.PodUid, terminal);
+    }
+
+    private static async Task<ContainerTerminal?> ReceiveTerminalAsync(Task<Microsoft.Win32.SafeHandles.SafeFileHandle> receiving)
+    {
+        try
+        {
+            return new ContainerTerminal(await receiving);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or SocketException)
+        {
+            return null;
+        }
     }
 
     public Socket CreateSocket() => NetworkNamespace.CreateSocket(pins.Contains("net") ? Path.Combine(pinDir, "net") : null);
@@ -248,7 +269,12 @@ internal sealed class OciContainer : IContainer
     private readonly int _pid;
     private readonly TaskCompletionSource<int> _exitCode = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public OciContainer(OciRuntime runtime, string id, string dir, Process starter, int pidfd, int pid, Task logs, ContainerConfig config, string podUid)
+    private readonly ContainerTerminal? _terminal;
+
+    /// <param name="terminal">The container's terminal (tty: true): its stdin and resizes go there; without one, stdin is the runtime's pipe.</param>
+    public OciContainer(
+        OciRuntime runtime, string id, string dir, Process starter, int pidfd, int pid, Task logs, ContainerConfig config, string podUid,
+        ContainerTerminal? terminal = null)
     {
         _runtime = runtime;
         _id = id;
@@ -256,7 +282,9 @@ internal sealed class OciContainer : IContainer
         _pidfd = pidfd;
         _pid = pid;
         StartedAt = DateTimeOffset.UtcNow;
-        Stdin = config.Stdin ? starter.StandardInput.BaseStream : null;
+        _terminal = terminal;
+        Stdin = !config.Stdin ? null : terminal is not null ? terminal.Input : starter.StandardInput.BaseStream;
+        Resize = terminal is null ? null : terminal.Resize;
         new Thread(Wait, 128 * 1024) { IsBackground = true, Name = "wait " + id[..8] }.Start();
         Exited = WaitAsync(dir, logs, podUid);
     }
@@ -285,6 +313,8 @@ internal sealed class OciContainer : IContainer
 
     public Stream? Stdin { get; }
 
+    public Action<ushort, ushort>? Resize { get; }
+
     private async Task<ContainerExit> WaitAsync(string dir, Task logs, string podUid)
     {
         int code;
@@ -310,6 +340,7 @@ internal sealed class OciContainer : IContainer
 
         await _runtime.Command.RunAsync(["delete", "-f", _id], CancellationToken.None);
         Native.Close(_pidfd);
+        _terminal?.Dispose();
         Native.Unmount(Path.Combine(dir, "rootfs"));
         OciRuntime.TryDelete(dir);
         _starter.Dispose();

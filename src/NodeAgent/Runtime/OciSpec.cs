@@ -35,7 +35,7 @@ public static class OciSpec
         var caps = Capabilities(s);
         var process = new JsonObject
         {
-            ["terminal"] = false,
+            ["terminal"] = c.Tty,
             ["user"] = new JsonObject
             {
                 ["uid"] = s.RunAsUser ?? 0,

@@ -84,6 +84,36 @@ public sealed class AttachTtyAndLogOptionsTests(NodeCluster cluster) : PodTestBa
         await K.OkAsync($"delete pod printer -n {ns} --wait=false");
     }
 
+    [Theory]
+    [InlineData("runc")]
+    [InlineData("crun")]
+    public async Task AttachWithATtyToAContainerWithATerminalResizesItAndCarriesTheShell(string runtime)
+    {
+        // tty: true (as kubectl run -it makes): the container's shell runs on a terminal, kubectl attach -it types into it
+        // and its size becomes kubectl's. The sleep lets the runtime apply the resize before stty reads it.
+        var ns = await NamespaceAsync();
+        await ApplyAsync(ns, """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: shell}
+            spec:
+              nodeName: NODE
+              restartPolicy: Never
+              terminationGracePeriodSeconds: 1
+              containers:
+              - {name: c, image: busybox, stdin: true, tty: true, command: ["sh"]}
+            """.Replace("NODE", Node(runtime)));
+        await WaitForAsync(ns, "shell", "{.status.containerStatuses[0].state.running.startedAt}", s => s.Length > 0);
+
+        var attached = await InTerminalAsync($"attach -it shell -n {ns}", "sleep 1; tty; stty size; exit 4\n");
+        Assert.True(attached.ExitCode == 0, attached.ToString());
+        Assert.True(System.Text.RegularExpressions.Regex.IsMatch(attached.Stdout, @"/dev/pts/\d+\r\n33 111\r\n"), attached.ToString());
+        Assert.Equal("4", await WaitForAsync(ns, "shell", "{.status.containerStatuses[0].state.terminated.exitCode}", s => s.Length > 0));
+
+        // What the terminal showed is the container's log, stdout and stderr alike.
+        Assert.Contains("33 111", await K.OkAsync($"logs shell -n {ns}"));
+    }
+
     [Fact]
     public async Task LogsTailSinceLimitBytesAndContainerSelection()
     {
@@ -119,6 +149,6 @@ public sealed class AttachTtyAndLogOptionsTests(NodeCluster cluster) : PodTestBa
     /// kubectl in a terminal of 33 rows and 111 columns (util-linux script gives it a pty; kubectl exec -t needs one).
     /// script's stdin stays open: at its end script would type EOF characters into the terminal, which kubectl forwards.
     /// </summary>
-    private Task<Processes.Result> InTerminalAsync(string kubectlArgs) =>
-        Processes.RunAsync("script", ["-qec", $"stty rows 33 cols 111; /usr/bin/kubectl --kubeconfig {Cluster.Api.Kubeconfig} {kubectlArgs}", "/dev/null"], timeout: TimeSpan.FromSeconds(20), keepStdinOpen: true);
+    private Task<Processes.Result> InTerminalAsync(string kubectlArgs, string? typed = null) =>
+        Processes.RunAsync("script", ["-qec", $"stty rows 33 cols 111; /usr/bin/kubectl --kubeconfig {Cluster.Api.Kubeconfig} {kubectlArgs}", "/dev/null"], typed, timeout: TimeSpan.FromSeconds(20), keepStdinOpen: true);
 }

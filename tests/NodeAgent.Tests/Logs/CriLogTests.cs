@@ -45,6 +45,30 @@ public sealed class CriLogTests : IDisposable
         Assert.Equal(big + "\nend", await ReadAll(new LogReadOptions()));
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_terminals_unfinished_line_is_written_as_it_comes_a_pipes_when_the_line_ends(bool terminal)
+    {
+        // A shell's prompt on a terminal ("/ # ", no newline) must reach kubectl attach before the user types a line.
+        var pipe = new System.IO.Pipelines.Pipe();
+        using var w = new CriLogWriter(LogPath);
+        var pumping = w.PumpAsync(pipe.Reader.AsStream(), LogStream.Stdout, CancellationToken.None, terminal);
+        await pipe.Writer.WriteAsync(Encoding.UTF8.GetBytes("/ # "));
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        string Log() => File.Exists(LogPath) ? File.ReadAllText(LogPath) : "";
+        while (!Log().Contains("stdout P / # ", StringComparison.Ordinal) && sw.Elapsed < TimeSpan.FromSeconds(terminal ? 10 : 1))
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.Equal(terminal, Log().Contains("stdout P / # ", StringComparison.Ordinal));
+        await pipe.Writer.WriteAsync(Encoding.UTF8.GetBytes("ls\n"));
+        await pipe.Writer.CompleteAsync();
+        await pumping;
+        Assert.Equal("/ # ls\n", await ReadAll(new LogReadOptions()));
+    }
+
     [Fact]
     public void Parse_accepts_go_rfc3339nano_and_tags()
     {

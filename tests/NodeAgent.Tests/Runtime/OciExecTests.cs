@@ -55,8 +55,10 @@ public abstract class OciExecTests<TContainer>(TContainer container) : IClassFix
     [Fact]
     public async Task Tty_exec_starts_on_a_pty_of_the_size_given()
     {
+        // No Resize call: the size is the one given at the start. (runc copies it to the container's terminal just
+        // after it starts the command, so a command that reads it at its very first instant can still see 0x0.)
         var options = new ExecOptions { TerminalSize = new TerminalSize(111, 33) };
-        await using var exec = await OciExec.StartAsync(container.File, container.GlobalArgs, container.Id, ["stty", "size"], tty: true, options);
+        await using var exec = await OciExec.StartAsync(container.File, container.GlobalArgs, container.Id, ["sh", "-c", "sleep 0.3; stty size"], tty: true, options);
         Assert.Equal("33 111\r\n", await ReadToEnd(exec.Stdout));
         Assert.Equal(0, await exec.Exited.WaitAsync(TimeSpan.FromSeconds(20)));
     }
