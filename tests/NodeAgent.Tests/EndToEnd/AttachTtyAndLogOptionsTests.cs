@@ -23,7 +23,8 @@ public sealed class AttachTtyAndLogOptionsTests(NodeCluster cluster) : PodTestBa
             """);
         await WaitForAsync(ns, "term", "{.status.containerStatuses[0].state.running.startedAt}", s => s.Length > 0);
 
-        var sized = await InTerminalAsync($"exec -it term -n {ns} -- sh -c 'tty; stty size'");
+        // The first output waits a little: runc doubles the line endings of what it relays before its terminal is raw.
+        var sized = await InTerminalAsync($"exec -it term -n {ns} -- sh -c 'sleep 0.3; tty; stty size'");
         Assert.True(sized.ExitCode == 0, sized.ToString());
         Assert.Matches(@"^/dev/pts/\d+\r\n33 111\r\n$", sized.Stdout);
 
