@@ -223,6 +223,8 @@ internal sealed class OciSandbox(OciRuntime runtime, string id, string pinDir, I
                 ?? (receiving is not null && exitCode == 0 ? $"{runtime.Name} sent no terminal to the console socket" : $"{runtime.Name} run exited with {exitCode}");
             await runtime.Command.RunAsync(["delete", "-f", cid], CancellationToken.None);
             terminal?.Dispose();
+            // A terminal that arrives after all (the runtime failed after sending it) is closed too.
+            _ = receiving?.ContinueWith(static t => t.Result.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
             Native.Unmount(rootfs);
             OciRuntime.TryDelete(dir);
             p.Dispose();
