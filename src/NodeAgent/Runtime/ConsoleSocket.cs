@@ -47,7 +47,6 @@ internal sealed class ConsoleSocket : IDisposable
     {
         using var cts = new CancellationTokenSource(timeout);
         using var connection = await _listener.AcceptAsync(cts.Token);
-        var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
             if (TryReceiveFd(connection, out int fd, out int errno))
@@ -55,12 +54,12 @@ internal sealed class ConsoleSocket : IDisposable
                 return new SafeFileHandle(fd, ownsHandle: true);
             }
 
-            if (errno != ExecNative.EAgain || DateTime.UtcNow > deadline)
+            if (errno != ExecNative.EAgain)
             {
                 throw new IOException($"no terminal received on the console socket (errno {errno})");
             }
 
-            await Task.Delay(5, CancellationToken.None);
+            await Task.Delay(5, cts.Token); // The socket is non-blocking: the message has not come yet.
         }
     }
 

@@ -134,14 +134,12 @@ public static class OciExec
         private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(2);
         private readonly Process _process;
         private readonly string _runtimeLog;
-        private readonly Microsoft.Win32.SafeHandles.SafeFileHandle? _master;
-        private readonly ExecPty? _pty;
+        private readonly PtyMaster? _pty;
 
         public Session(Process process, string runtimeLog, Microsoft.Win32.SafeHandles.SafeFileHandle? master)
         {
             _process = process;
             _runtimeLog = runtimeLog;
-            _master = master;
             if (master is null)
             {
                 Stdin = process.StandardInput.BaseStream;
@@ -152,10 +150,9 @@ public static class OciExec
             {
                 // The pipes are unused (the shell moved the runtime's stdio to the pty).
                 process.StandardInput.Close();
-                // Two views of the master: closing stdin must not end the output.
-                _pty = new ExecPty(master);
-                Stdin = new ExecPty(master);
-                Stdout = _pty;
+                _pty = new PtyMaster(master);
+                Stdin = _pty.Input;
+                Stdout = _pty.Output;
             }
 
             Exited = WaitAsync();
@@ -196,7 +193,6 @@ public static class OciExec
             }
 
             _pty?.Dispose();
-            _master?.Dispose();
             _process.Dispose();
             File.Delete(_runtimeLog);
         }

@@ -235,11 +235,11 @@ internal sealed class OciSandbox(OciRuntime runtime, string id, string pinDir, I
         return new OciContainer(runtime, cid, dir, p, pidfd, pid, logs, c, config.PodUid, terminal);
     }
 
-    private static async Task<ContainerTerminal?> ReceiveTerminalAsync(Task<Microsoft.Win32.SafeHandles.SafeFileHandle> receiving)
+    private static async Task<PtyMaster?> ReceiveTerminalAsync(Task<Microsoft.Win32.SafeHandles.SafeFileHandle> receiving)
     {
         try
         {
-            return new ContainerTerminal(await receiving);
+            return new PtyMaster(await receiving);
         }
         catch (Exception e) when (e is IOException or OperationCanceledException or SocketException)
         {
@@ -271,12 +271,12 @@ internal sealed class OciContainer : IContainer
     private readonly int _pid;
     private readonly TaskCompletionSource<int> _exitCode = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private readonly ContainerTerminal? _terminal;
+    private readonly PtyMaster? _terminal;
 
     /// <param name="terminal">The container's terminal (tty: true): its stdin and resizes go there; without one, stdin is the runtime's pipe.</param>
     public OciContainer(
         OciRuntime runtime, string id, string dir, Process starter, int pidfd, int pid, Task logs, ContainerConfig config, string podUid,
-        ContainerTerminal? terminal = null)
+        PtyMaster? terminal = null)
     {
         _runtime = runtime;
         _id = id;
