@@ -42,7 +42,7 @@ public static class ApiServerHost
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("apiserver");
         var storeName = options.EtcdServers.Count > 0 ? "etcd " + string.Join(",", options.EtcdServers) : "embedded " + Path.Combine(options.DataDir, "kv");
         Console.Error.WriteLine($"[1/3] opening the store ({storeName})");
-        await using IObjectStore store = options.EtcdServers.Count > 0 ? new EtcdStore(options.EtcdServers) : EmbeddedStore.Open(Path.Combine(options.DataDir, "kv"));
+        await using IObjectStore store = options.EtcdServers.Count > 0 ? new EtcdStore(options.EtcdServers) : EmbeddedStore.Open(Path.Combine(options.DataDir, "kv"), app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("kv"));
         var services = new ServiceAllocator(store, options.ServiceClusterIpRange, options.ServiceNodePortRange.First, options.ServiceNodePortRange.Last);
         await using var registry = new ApiRegistry(store, BuiltinKinds.Rows, TimeProvider.System, log, options.WatchCacheSize, services);
         Console.Error.WriteLine($"[2/3] filling the watch caches of {registry.Kinds.Count} kinds");

@@ -2,6 +2,8 @@ using System.Runtime.CompilerServices;
 using KvCluster.Kv;
 using KvCluster.Kv.Mvcc;
 using KvCluster.Kv.Watch;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace KvCluster.ApiServer.Storage;
 
@@ -10,7 +12,17 @@ public sealed class EmbeddedStore(MvccStore engine) : IObjectStore
 {
     public MvccStore Engine { get; } = engine;
 
-    public static EmbeddedStore Open(string dataDir) => new(MvccStore.Open(new StoreOptions { DataDir = dataDir }));
+    /// <summary>
+    /// Opens the engine in <paramref name="dataDir"/>. Its first checkpoint (the full hash index, and the
+    /// first run of FASTER's checkpoint code) is taken at open, while the server is idle: left to the
+    /// 10 s timer it fell into the first load, and took ~0.3 s of CPU (pod starts 290 to 700 ms instead of ~120).
+    /// </summary>
+    public static EmbeddedStore Open(string dataDir, ILogger? logger = null) => new(MvccStore.Open(new StoreOptions
+    {
+        DataDir = dataDir,
+        CheckpointAtOpen = true,
+        Logger = logger ?? NullLogger.Instance,
+    }));
 
     public Task<long> CurrentRevisionAsync(CancellationToken ct) => Task.FromResult(Engine.Revision);
 
