@@ -132,6 +132,13 @@ internal sealed class PodStrategy : IKindStrategy
             }
         }
 
+        // Kubernetes checks these two in the pod's security context, hence the field path.
+        if (spec["shareProcessNamespace"] is JsonValue share && share.TryGetValue<bool>(out var shared) && shared
+            && spec["hostPID"] is JsonValue hostPid && hostPid.TryGetValue<bool>(out var host) && host)
+        {
+            yield return FieldError.InvalidValue("spec.securityContext.shareProcessNamespace", "true", "ShareProcessNamespace and HostPID cannot both be enabled") with { RawValue = true };
+        }
+
         if (old?["spec"] is JsonObject oldSpec && old["spec"]?["nodeName"] is not null
             && !JsonNode.DeepEquals(oldSpec["nodeName"], spec["nodeName"]))
         {

@@ -1,5 +1,6 @@
 using k8s;
 using k8s.Models;
+using KvCluster.NodeAgent.Images;
 using KvCluster.NodeAgent.Runtime;
 using KvCluster.NodeAgent.Volumes;
 using Microsoft.Extensions.Logging;
@@ -13,6 +14,9 @@ namespace KvCluster.NodeAgent.Pods;
 /// </summary>
 public sealed partial class PodWorker : IAsyncDisposable
 {
+    /// <summary>The pause container's image with shareProcessNamespace (the agent's built-in busybox).</summary>
+    private const string PauseImage = "busybox";
+
     private readonly PodContext _ctx;
     private readonly object _lock = new();
     private readonly CancellationTokenSource _stop = new();
@@ -138,9 +142,14 @@ public sealed partial class PodWorker : IAsyncDisposable
         {
             try
             {
-                _sandbox = await _ctx.Runtime.RunPodSandboxAsync(config, ct);
+                // shareProcessNamespace: the pod's containers join the PID namespace of a pause container
+                // (the built-in busybox image), as the kubelet's; with hostPID the host's PID namespace wins.
+                var withPause = spec.ShareProcessNamespace == true && spec.HostPID != true
+                    ? config with { PauseImage = await _ctx.Images.GetAsync(PauseImage, ct) }
+                    : config;
+                _sandbox = await _ctx.Runtime.RunPodSandboxAsync(withPause, ct);
             }
-            catch (IOException e)
+            catch (Exception e) when (e is IOException or ImageNotPresentException)
             {
                 _ctx.Events.Warning(_pod, null, "FailedCreatePodSandBox", $"Failed to create pod sandbox: {e.Message}");
                 _ctx.Log.LogWarning("pod {Namespace}/{Pod}: {Error}", _pod.Namespace(), _pod.Name(), e.Message);

@@ -57,7 +57,12 @@ public interface IContainer : IAsyncDisposable
 /// <summary>How an instance ended: exit code (128+signal when killed), when, and whether the kernel's OOM killer did it.</summary>
 public sealed record ContainerExit(int ExitCode, DateTimeOffset FinishedAt, bool OomKilled);
 
-public sealed record SandboxConfig(string PodUid, string Namespace, string Name, string Hostname, bool HostNetwork, bool HostPid, bool HostIpc, string PodDir);
+/// <param name="PauseImage">
+/// shareProcessNamespace: the image of the pause container that is PID 1 of a PID namespace all the pod's
+/// containers join (as the kubelet's pause container); null: each container has its own PID namespace.
+/// </param>
+public sealed record SandboxConfig(string PodUid, string Namespace, string Name, string Hostname, bool HostNetwork, bool HostPid, bool HostIpc, string PodDir,
+    Image? PauseImage = null);
 
 /// <summary>Everything a container needs, resolved by the pod worker (image, argv, env, mounts, limits, security).</summary>
 public sealed record ContainerConfig

@@ -10,9 +10,10 @@ namespace KvCluster.NodeAgent.Runtime;
 /// <summary>
 /// Runs pods with an OCI runtime (runc or crun). A sandbox is the pod's network, IPC and UTS namespaces,
 /// created by the agent itself (<see cref="SandboxNamespaces"/>) and pinned to files (as CRI-O's pinns
-/// does) rather than held by a pause process: no process per pod, not even a short one. Each container is
-/// a bundle whose root is an overlay of its image, run in the foreground by the runtime so the agent
-/// holds its stdio and its exit status, and which joins the pinned namespaces.
+/// does) rather than held by a pause process: no process per pod, except with shareProcessNamespace,
+/// where a pause container is PID 1 of the PID namespace the pod's containers share. Each container is
+/// a bundle whose root is an overlay of its image, started detached by the runtime (the agent is its
+/// subreaper and holds its stdio), and which joins the pinned namespaces.
 /// State: &lt;root-dir&gt;/runtime (the runtime's --root), bundles in &lt;root-dir&gt;/containers/&lt;id&gt;,
 /// pinned namespaces in &lt;root-dir&gt;/sandboxes/&lt;id&gt;/{net,ipc,uts}.
 /// </summary>
@@ -101,8 +102,12 @@ public sealed class OciRuntime : IContainerRuntime
         try
         {
             await SandboxNamespaces.CreateAsync(dir, pins, config.Hostname);
+            if (config.PauseImage is { } pause && !config.HostPid)
+            {
+                await sandbox.StartPauseAsync(pause, ct);
+            }
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or OperationCanceledException)
         {
             // Not cancelled: once the namespaces may exist, the sandbox must be removed.
             await sandbox.DisposeAsync();
@@ -147,9 +152,31 @@ public sealed class OciRuntime : IContainerRuntime
 /// <summary>A sandbox: the pinned namespaces the pod's containers join.</summary>
 internal sealed class OciSandbox(OciRuntime runtime, string id, string pinDir, IReadOnlyList<string> pins, SandboxConfig config) : IPodSandbox
 {
+    /// <summary>
+    /// PID 1 of the pod's shared PID namespace: a shell that reaps what is reparented to it, in a container of
+    /// its own (read-only busybox root, no capabilities), so that no process of the host is visible to the pod.
+    /// </summary>
+    private const string PauseScript = "trap 'exit 0' TERM INT; while :; do sleep 2147483647 & wait; done";
+
+    private OciContainer? _pause;
+
     public string Id => id;
 
     public SandboxConfig Config => config;
+
+    /// <summary>Starts the pause container (shareProcessNamespace): the containers started after it join its PID namespace.</summary>
+    internal async Task StartPauseAsync(Image image, CancellationToken ct)
+    {
+        _pause = (OciContainer)await StartContainerAsync(new ContainerConfig
+        {
+            Name = "POD",
+            Image = image,
+            Args = ["/bin/sh", "-c", PauseScript],
+            Env = ["PATH=/bin"],
+            Security = new SecuritySettings { ReadOnlyRootFilesystem = true, CapabilitiesDrop = ["ALL"], AllowPrivilegeEscalation = false },
+            Logs = static (stdout, stderr) => Task.WhenAll(stdout.CopyToAsync(Stream.Null), stderr.CopyToAsync(Stream.Null)),
+        }, ct);
+    }
 
     public async Task<IContainer> StartContainerAsync(ContainerConfig c, CancellationToken ct)
     {
@@ -161,7 +188,11 @@ internal sealed class OciSandbox(OciRuntime runtime, string id, string pinDir, I
         Directory.CreateDirectory(Path.Combine(dir, "work"));
         Native.MountOverlay(c.Image.RootFs, Path.Combine(dir, "upper"), Path.Combine(dir, "work"), rootfs);
         var ns = new Dictionary<string, string> { ["mount"] = "" };
-        if (!config.HostPid)
+        if (_pause is not null)
+        {
+            ns["pid"] = $"/proc/{_pause.Pid}/ns/pid";
+        }
+        else if (!config.HostPid)
         {
             ns["pid"] = "";
         }
@@ -249,11 +280,15 @@ internal sealed class OciSandbox(OciRuntime runtime, string id, string pinDir, I
 
     public Socket CreateSocket() => NetworkNamespace.CreateSocket(pins.Contains("net") ? Path.Combine(pinDir, "net") : null);
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
+        if (_pause is not null)
+        {
+            await _pause.DisposeAsync();
+        }
+
         OciRuntime.RemovePins(pinDir);
         Cgroups.RemovePod(config.PodUid);
-        return ValueTask.CompletedTask;
     }
 }
 
@@ -308,6 +343,9 @@ internal sealed class OciContainer : IContainer
     }
 
     public string ContainerId => $"{_runtime.Name}://{_id}";
+
+    /// <summary>The container's PID 1, as the host sees it.</summary>
+    internal int Pid => _pid;
 
     public DateTimeOffset StartedAt { get; }
 

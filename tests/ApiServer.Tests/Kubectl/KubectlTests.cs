@@ -583,6 +583,9 @@ public abstract class KubectlTests(ApiServerFixture fixture) : IDisposable
         Assert.Contains("The ConfigMap \"Bad_Name\" is invalid: metadata.name: Invalid value: \"Bad_Name\": a lowercase RFC 1123 subdomain must consist of", badName.Stderr);
         var noContainers = await _k.RunAsync($"-n {ns} create -f -", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: empty\nspec: {}\n");
         Assert.Contains("spec.containers: Required value", noContainers.Stderr);
+        var pidBoth = await _k.RunAsync($"-n {ns} create -f -",
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: pids\nspec:\n  hostPID: true\n  shareProcessNamespace: true\n  containers: [{name: c, image: busybox}]\n");
+        Assert.Contains("The Pod \"pids\" is invalid: spec.securityContext.shareProcessNamespace: Invalid value: true: ShareProcessNamespace and HostPID cannot both be enabled", pidBoth.Stderr);
         await _k.OkAsync($"-n {ns} create -f -", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: once\n");
         var twice = await _k.RunAsync($"-n {ns} create -f -", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: once\n");
         Assert.Contains("Error from server (AlreadyExists)", twice.Stderr);
