@@ -195,6 +195,7 @@ internal sealed class Discovery(Func<IReadOnlyList<ResourceKind>> served)
         "scale" => "Scale",
         "exec" => "PodExecOptions",
         "attach" => "PodAttachOptions",
+        "portforward" => "PodPortForwardOptions",
         _ => k.Kind,
     };
 
@@ -202,7 +203,7 @@ internal sealed class Discovery(Func<IReadOnlyList<ResourceKind>> served)
     {
         "finalize" => ["update"],
         "log" => ["get"],
-        "exec" or "attach" => ["create", "get"],
+        "exec" or "attach" or "portforward" => ["create", "get"],
         _ => ["get", "patch", "update"],
     };
 

@@ -10,21 +10,26 @@ using Microsoft.AspNetCore.Http;
 namespace KvCluster.ApiServer.Http;
 
 /// <summary>
-/// pods/log, pods/exec and pods/attach: the request names a container, the pod's node names the
-/// kubelet, and the kubelet's answer goes back to the client — a log as a text stream flushed as it
-/// comes, exec and attach as a WebSocket relayed frame by frame (SPDY is not served).
+/// pods/log, pods/exec, pods/attach and pods/portforward: the request names a container (not for
+/// portforward), the pod's node names the kubelet, and the kubelet's answer goes back to the client — a log
+/// as a text stream flushed as it comes, exec, attach and portforward as a WebSocket relayed frame by frame
+/// (a bare SPDY upgrade is not served; portforward's SPDY travels inside the WebSocket).
 /// </summary>
 internal sealed class PodSubresources(ApiRegistry registry, KubeletClient kubelet)
 {
     /// <summary>The remote-command protocols relayed, best first (the frames are passed through, whatever their version).</summary>
     public static readonly IReadOnlyList<string> StreamProtocols = ["v5.channel.k8s.io", "v4.channel.k8s.io", "v3.channel.k8s.io", "v2.channel.k8s.io", "channel.k8s.io"];
 
-    public static bool Serves(string? subresource) => subresource is "log" or "exec" or "attach";
+    /// <summary>pods/portforward's protocol: SPDY/3.1 tunnelled in WebSocket binary messages (kubectl 1.30 and later).</summary>
+    public const string PortForwardProtocol = "SPDY/3.1+portforward.k8s.io";
+
+    public static bool Serves(string? subresource) => subresource is "log" or "exec" or "attach" or "portforward";
 
     public Task HandleAsync(HttpContext ctx, ResourceStore pods, string ns, string name, string subresource) => (subresource, ctx.Request.Method) switch
     {
         ("log", "GET") => LogAsync(ctx, pods, ns, name),
         ("exec" or "attach", "GET" or "POST") => StreamAsync(ctx, pods, ns, name, subresource),
+        ("portforward", "GET" or "POST") => PortForwardAsync(ctx, pods, ns, name),
         _ => throw NotAllowed(ctx, subresource),
     };
 
@@ -97,14 +102,44 @@ internal sealed class PodSubresources(ApiRegistry registry, KubeletClient kubele
         }
 
         var uri = target.KubeletUri(verb, KubeletStreamQuery(q, verb == "exec"));
-        var key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
         if (!ctx.WebSockets.IsWebSocketRequest && !target.Running)
         {
             await RefuseAsTheKubeletWouldAsync(ctx, target.Container, ct);
             return;
         }
 
-        var offered = Offered(ctx);
+        await RelayAsync(ctx, uri, target.Kubelet, Offered(ctx), verb, name);
+    }
+
+    /// <summary>
+    /// pods/portforward: the pod's kubelet serves /portForward/{namespace}/{pod} (the ports are in the query, as
+    /// kubectl sends them); only the WebSocket tunnel is relayed.
+    /// </summary>
+    private async Task PortForwardAsync(HttpContext ctx, ResourceStore pods, string ns, string name)
+    {
+        var pod = await pods.GetAsync(ns, name, ctx.RequestAborted);
+        var nodeName = pod["spec"]?["nodeName"]?.GetValue<string>();
+        if (string.IsNullOrEmpty(nodeName))
+        {
+            throw ApiException.BadRequest($"pod {name} does not have a host assigned");
+        }
+
+        if (!ctx.WebSockets.IsWebSocketRequest || !ctx.WebSockets.WebSocketRequestedProtocols.Contains(PortForwardProtocol))
+        {
+            throw ApiException.BadRequest($"Upgrade request required: pods/portforward is streamed over WebSocket ({PortForwardProtocol}), as kubectl 1.31 and later use by default");
+        }
+
+        var node = await registry.Find("", "v1", "nodes")!.GetAsync(null, nodeName, ctx.RequestAborted);
+        var kubelet = NodeAddress.KubeletBase(node);
+        var uri = new Uri(kubelet, $"portForward/{Uri.EscapeDataString(ns)}/{Uri.EscapeDataString(name)}{ctx.Request.QueryString.Value}");
+        await RelayAsync(ctx, uri, kubelet, [PortForwardProtocol], "portforward", name);
+    }
+
+    /// <summary>Upgrades to the kubelet with the protocols <paramref name="offered"/>, then relays the two WebSockets.</summary>
+    private async Task RelayAsync(HttpContext ctx, Uri uri, Uri kubeletBase, List<string> offered, string verb, string name)
+    {
+        var ct = ctx.RequestAborted;
+        var key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
         using var response = await SendAsync(uri, () => kubelet.UpgradeAsync(uri, key, offered, ct));
         if (response.StatusCode != HttpStatusCode.SwitchingProtocols)
         {
@@ -115,13 +150,31 @@ internal sealed class PodSubresources(ApiRegistry registry, KubeletClient kubele
         var accept = response.Headers.TryGetValues("Sec-WebSocket-Accept", out var a) ? a.FirstOrDefault() : null;
         if (protocol is null || !offered.Contains(protocol) || accept != AcceptKey(key))
         {
-            throw new ApiException(502, "InternalError", $"the kubelet at {target.Kubelet} answered the WebSocket upgrade with protocol \"{protocol}\", not one of [{string.Join(' ', offered)}]");
+            throw new ApiException(502, "InternalError", $"the kubelet at {kubeletBase} answered the WebSocket upgrade with protocol \"{protocol}\", not one of [{string.Join(' ', offered)}]");
         }
 
+        // .NET refuses subprotocols with a '/' (RFC 6455's token has none), which portforward's is: that handshake is
+        // made here, and the protocol is only named in the headers (a WebSocket does not need to know its own).
+        bool token = !protocol.Contains('/', StringComparison.Ordinal);
         var stream = await response.Content.ReadAsStreamAsync(ct);
-        using var node = WebSocket.CreateFromStream(stream, new WebSocketCreationOptions { IsServer = false, SubProtocol = protocol, KeepAliveInterval = TimeSpan.FromSeconds(30) });
-        using var client = await ctx.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { SubProtocol = protocol });
+        using var node = WebSocket.CreateFromStream(stream, new WebSocketCreationOptions { IsServer = false, SubProtocol = token ? protocol : null, KeepAliveInterval = TimeSpan.FromSeconds(30) });
+        using var client = token
+            ? await ctx.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { SubProtocol = protocol })
+            : await AcceptWithProtocolAsync(ctx, protocol);
         await WebSocketRelay.RunAsync(client, node, ct);
+    }
+
+    private static async Task<WebSocket> AcceptWithProtocolAsync(HttpContext ctx, string protocol)
+    {
+        var upgrade = ctx.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpUpgradeFeature>() is { IsUpgradableRequest: true } u
+            ? u
+            : throw ApiException.BadRequest("Upgrade request required: an HTTP/1.1 WebSocket upgrade");
+        ctx.Response.Headers.Connection = "Upgrade";
+        ctx.Response.Headers.Upgrade = "websocket";
+        ctx.Response.Headers.SecWebSocketAccept = AcceptKey(ctx.Request.Headers.SecWebSocketKey.ToString());
+        ctx.Response.Headers.SecWebSocketProtocol = protocol;
+        var stream = await upgrade.UpgradeAsync();
+        return WebSocket.CreateFromStream(stream, new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.FromSeconds(30) });
     }
 
     /// <summary>

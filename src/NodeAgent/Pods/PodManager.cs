@@ -95,10 +95,13 @@ public sealed class PodManager(PodContext ctx) : IContainerStreams
         worker.Removed();
     }
 
+    private PodWorker FindPod(string ns, string pod) =>
+        _workers.Values.Where(w => w.Pod.Namespace() == ns && w.Pod.Name() == pod).OrderByDescending(w => w.Pod.Metadata.CreationTimestamp).FirstOrDefault()
+            ?? throw new ContainerLookupException($"pod \"{pod}\" does not exist", notFound: true);
+
     private (PodWorker Worker, ContainerStatus Status) Find(string ns, string pod, string container)
     {
-        var worker = _workers.Values.Where(w => w.Pod.Namespace() == ns && w.Pod.Name() == pod).OrderByDescending(w => w.Pod.Metadata.CreationTimestamp).FirstOrDefault()
-            ?? throw new ContainerLookupException($"pod \"{pod}\" does not exist", notFound: true);
+        var worker = FindPod(ns, pod);
         var status = worker.Containers.FirstOrDefault(c => c.Name == container)
             ?? throw new ContainerLookupException($"container \"{container}\" not found in pod \"{pod}\"", notFound: true);
         return (worker, status);
@@ -148,6 +151,12 @@ public sealed class PodManager(PodContext ctx) : IContainerStreams
         }
 
         return running.ExecAsync;
+    }
+
+    public Func<System.Net.Sockets.Socket> FindPodNetwork(string ns, string pod)
+    {
+        var sandbox = FindPod(ns, pod).Sandbox ?? throw new ContainerLookupException($"pod \"{pod}\" has no sandbox yet");
+        return sandbox.CreateSocket;
     }
 
     public ContainerAttach Attach(string ns, string pod, string container)

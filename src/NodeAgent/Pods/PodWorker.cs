@@ -26,6 +26,9 @@ public sealed partial class PodWorker : IAsyncDisposable
     private readonly DateTime _startTime = DateTime.UtcNow;
     private V1Pod _pod;
     private IPodSandbox? _sandbox;
+
+    /// <summary>The pod's sandbox once it is made (null before, and for a pod whose sandbox could not be made).</summary>
+    internal IPodSandbox? Sandbox => _sandbox;
     private Dictionary<string, HostVolume> _volumes = [];
     private bool _initFailed;
     private bool _removed;

@@ -22,6 +22,12 @@ public interface IContainerStreams
 
     /// <summary>The stdin of the container's main process, when its spec asked for one (stdin: true). Throws <see cref="ContainerLookupException"/>.</summary>
     ContainerAttach Attach(string ns, string pod, string container);
+
+    /// <summary>
+    /// Makes TCP sockets in the pod's network namespace (port-forward connects them to the pod's loopback).
+    /// Throws <see cref="ContainerLookupException"/> when the pod is not there or has no sandbox yet.
+    /// </summary>
+    Func<System.Net.Sockets.Socket> FindPodNetwork(string ns, string pod);
 }
 
 /// <summary>

@@ -8,7 +8,7 @@ using Prometheus;
 namespace KvCluster.NodeAgent.Server;
 
 /// <summary>
-/// The node agent's HTTPS API, the kubelet's :10250: /healthz, /metrics, /containerLogs, /exec and /attach,
+/// The node agent's HTTPS API, the kubelet's :10250: /healthz, /metrics, /containerLogs, /exec, /attach and /portForward,
 /// for clients with a certificate from the cluster CA (the apiserver proxying kubectl).
 /// </summary>
 public sealed class KubeletServer : IAsyncDisposable
@@ -66,5 +66,7 @@ public sealed class KubeletServer : IAsyncDisposable
             ExecHandler.ExecAsync(ctx, streams, ns, pod, container));
         app.MapGet("/attach/{ns}/{pod}/{container}", (HttpContext ctx, string ns, string pod, string container) =>
             ExecHandler.AttachAsync(ctx, streams, ns, pod, container));
+        app.MapMethods("/portForward/{ns}/{pod}", ["GET", "POST"], (HttpContext ctx, string ns, string pod) =>
+            PortForward.PortForwardHandler.HandleAsync(ctx, streams, ns, pod));
     }
 }

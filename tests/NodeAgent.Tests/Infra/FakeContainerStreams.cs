@@ -48,6 +48,12 @@ public sealed class FakeContainerStreams : IContainerStreams
     public ContainerAttach Attach(string ns, string pod, string container) =>
         Lookup(ns, pod, container) && AttachTo is not null ? AttachTo : throw new ContainerLookupException($"container {container} is not valid for pod {pod}");
 
+    /// <summary>"ns/pod" is on this host's network: port-forward connects to this host's loopback.</summary>
+    public Func<System.Net.Sockets.Socket> FindPodNetwork(string ns, string pod) =>
+        (ns, pod) == ("ns", "pod")
+            ? () => new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp)
+            : throw new ContainerLookupException($"pod \"{pod}\" does not exist", notFound: true);
+
     private static bool Lookup(string ns, string pod, string container) => (ns, pod, container) == ("ns", "pod", "c");
 
     /// <summary>The command as a host process; one that cannot start faults Exited as a runtime would.</summary>

@@ -33,6 +33,18 @@ public sealed class KubeletServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Port_forward_needs_a_known_pod_and_the_spdy_websocket_tunnel()
+    {
+        using var http = Http(_client);
+        var plain = await http.GetAsync("/portForward/ns/pod?ports=80");
+        Assert.Equal(HttpStatusCode.BadRequest, plain.StatusCode);
+        Assert.Contains("SPDY/3.1+portforward.k8s.io", await plain.Content.ReadAsStringAsync());
+        var missing = await http.GetAsync("/portForward/ns/nobody?ports=80");
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        Assert.Contains("pod \"nobody\" does not exist", await missing.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task Requests_without_a_certificate_from_the_client_ca_are_401()
     {
         using var anonymous = Http(null);
