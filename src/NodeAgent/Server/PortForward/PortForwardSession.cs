@@ -203,8 +203,9 @@ internal sealed class PortForwardSession(WebSocket socket, Func<Socket> podSocke
                 tcp.Shutdown(SocketShutdown.Send);
             }
         }
-        catch (SocketException)
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
+            // The pod's side closed, or the client reset the stream meanwhile.
             Close(frame.StreamId);
         }
     }
