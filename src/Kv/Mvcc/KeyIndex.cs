@@ -29,6 +29,7 @@ internal sealed class KeyIndex
     private long _created;
     private long _version;
     private long _lease;
+    private long _address;
     private int _seq;
 
     public KeyIndex(byte[] key) => Key = key;
@@ -163,7 +164,13 @@ internal sealed class KeyIndex
     /// <see cref="TryGet"/> without any lock, safe against the single writer changing this key at the
     /// same time (seqlock: read, then check that no change started or ended meanwhile).
     /// </summary>
-    public bool TryGetConcurrent(long atRev, out Revision rev)
+    public bool TryGetConcurrent(long atRev, out Revision rev) => TryGetConcurrent(atRev, out rev, out _);
+
+    /// <summary>
+    /// As above, also giving the storage address of the revision found when it is the newest one (0 otherwise, or
+    /// when none was recorded): a hint for reading its record without a hash lookup, checked by the reader.
+    /// </summary>
+    public bool TryGetConcurrent(long atRev, out Revision rev, out long address)
     {
         var spin = default(SpinWait);
         while (true)
@@ -171,9 +178,11 @@ internal sealed class KeyIndex
             int seq = Volatile.Read(ref _seq);
             if ((seq & 1) == 0 && TryReadSnapshot(atRev, out bool found, out rev))
             {
+                long hint = found && Volatile.Read(ref _count) is > 0 and var n && Revision.Unpack(PackedAtUnsafe(n - 1)) == rev ? _address : 0;
                 Interlocked.MemoryBarrier();
                 if (Volatile.Read(ref _seq) == seq)
                 {
+                    address = hint;
                     return found;
                 }
             }
@@ -181,6 +190,16 @@ internal sealed class KeyIndex
             spin.SpinOnce();
         }
     }
+
+    /// <summary>Records where the newest revision's record is stored (after a put); 0 forgets it.</summary>
+    public void SetAddress(long address)
+    {
+        BeginWrite();
+        _address = address;
+        EndWrite();
+    }
+
+    private long PackedAtUnsafe(int i) => i == 0 ? _first : _rest is { } r && r.Length >= i ? r[i - 1] : 0;
 
     /// <summary>Reads the fields once; false when they are visibly inconsistent (a change is in flight).</summary>
     private bool TryReadSnapshot(long atRev, out bool found, out Revision rev)

@@ -49,12 +49,12 @@ public sealed partial class MvccStore
         if (range.IsSingleKey)
         {
             // The hot path: one hash lookup, one record read, no lists or sorting.
-            if (!_index.TryGet(r.Key, rev, out var at, out var key))
+            if (!_index.TryGet(r.Key, rev, out var at, out var key, out long address))
             {
                 return new RangeResponse(headerRevision, [], false, 0);
             }
 
-            var kv = ReadKeyValue(at, key);
+            var kv = (address != 0 ? _records.ReadKeyValueAt(address, at, key) : null) ?? ReadKeyValue(at, key);
             return new RangeResponse(headerRevision, Pass(r, kv) ? [r.KeysOnly ? kv with { Value = [] } : kv] : [], false, 1);
         }
 

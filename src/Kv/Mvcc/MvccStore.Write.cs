@@ -196,9 +196,9 @@ public sealed partial class MvccStore
         var value = r.IgnoreValue ? prev!.Value : r.Value;
         long lease = r.IgnoreLease ? prev!.Lease : r.Lease;
         var at = b.Next();
-        var (create, version, prevLease) = _index.Put(r.Key, at, lease);
+        var (create, version, prevLease, entry) = _index.Put(r.Key, at, lease);
         var record = RecordCodec.Encode(r.Key, value, create, version, lease, tombstone: false);
-        _records.Upsert(at, record);
+        entry.SetAddress(_records.Upsert(at, record));
         b.Records.Add((at.Sub, record));
         if (prevLease != 0 && prevLease != lease)
         {

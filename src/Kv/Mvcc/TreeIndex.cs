@@ -26,16 +26,20 @@ internal sealed class TreeIndex
     public bool TryGet(byte[] key, long atRev, out Revision rev) => TryGet(key, atRev, out rev, out _);
 
     /// <summary>As above, also giving the index's own array of the key (equal to <paramref name="key"/>, never changed).</summary>
-    public bool TryGet(byte[] key, long atRev, out Revision rev, out byte[] indexKey)
+    public bool TryGet(byte[] key, long atRev, out Revision rev, out byte[] indexKey) => TryGet(key, atRev, out rev, out indexKey, out _);
+
+    /// <summary>As above, also giving the storage address hint of the revision found (see <see cref="KeyIndex.TryGetConcurrent(long, out Revision, out long)"/>).</summary>
+    public bool TryGet(byte[] key, long atRev, out Revision rev, out byte[] indexKey, out long address)
     {
         if (_byKey.TryGetValue(key, out var ki))
         {
             indexKey = ki.Key;
-            return ki.TryGetConcurrent(atRev, out rev);
+            return ki.TryGetConcurrent(atRev, out rev, out address);
         }
 
         indexKey = key;
         rev = default;
+        address = 0;
         return false;
     }
 
@@ -91,7 +95,7 @@ internal sealed class TreeIndex
     /// Records a put (called only by the single writer) and returns what the new value's record needs:
     /// its create revision and version, and the lease of the value it replaces.
     /// </summary>
-    public (long Created, long Version, long PrevLease) Put(byte[] key, Revision rev, long lease)
+    public (long Created, long Version, long PrevLease, KeyIndex Entry) Put(byte[] key, Revision rev, long lease)
     {
         _lock.EnterWriteLock();
         try
@@ -99,7 +103,7 @@ internal sealed class TreeIndex
             var ki = GetOrAdd(key);
             long prevLease = ki.Lease;
             ki.Put(rev, lease);
-            return (ki.CreateRevision, ki.Version, prevLease);
+            return (ki.CreateRevision, ki.Version, prevLease, ki);
         }
         finally
         {

@@ -83,11 +83,49 @@ internal sealed class FasterRecordStore : IDisposable
 
     public long LogBytes => _kv.Log.TailAddress - _kv.Log.BeginAddress;
 
-    public unsafe void Upsert(Revision rev, byte[] record)
+    /// <summary>Stores a revision's record; returns its address in the log (0 when not known), a hint for <see cref="ReadKeyValueAt"/>.</summary>
+    public unsafe long Upsert(Revision rev, byte[] record)
     {
         Span<byte> key = stackalloc byte[RecordCodec.RecordKeySize];
         RecordCodec.WriteRecordKey(key, rev);
-        UpsertRaw(key, record);
+        return UpsertRaw(key, record);
+    }
+
+    /// <summary>
+    /// The record of <paramref name="rev"/> read straight at <paramref name="address"/> (no hash lookup), or null
+    /// when it is not there any more (the log was compacted or the page left memory), so the caller reads by key.
+    /// The record's own key is checked against the revision, so a stale address can never give another record.
+    /// </summary>
+    /// <summary>FASTER 2.6.5 keeps ReadOptions' setters internal, though ReadAtAddress takes its address there.</summary>
+    [System.Runtime.CompilerServices.UnsafeAccessor(System.Runtime.CompilerServices.UnsafeAccessorKind.Method, Name = "set_StartAddress")]
+    private static extern void SetStartAddress(ref ReadOptions options, long address);
+
+    public unsafe KeyValue? ReadKeyValueAt(long address, Revision rev, byte[] key)
+    {
+        if (address < _kv.Log.HeadAddress)
+        {
+            return null;
+        }
+
+        Span<byte> expected = stackalloc byte[sizeof(long) + RecordCodec.RecordKeySize];
+        System.Runtime.InteropServices.MemoryMarshal.Write(expected, rev.Main);
+        RecordCodec.WriteRecordKey(expected[sizeof(long)..], rev);
+        var s = Rent();
+        fixed (byte* p = expected)
+        {
+            var input = new SpanByte(expected.Length, (IntPtr)p);
+            object? output = key;
+            var options = default(ReadOptions);
+            SetStartAddress(ref options, address);
+            var status = s.ReadAtAddress(ref input, ref output, ref options);
+            if (status.IsPending)
+            {
+                s.CompletePending(wait: true);
+                return null;
+            }
+
+            return status.Found ? output as KeyValue : null;
+        }
     }
 
     public byte[]? Read(Revision rev)
@@ -247,7 +285,7 @@ internal sealed class FasterRecordStore : IDisposable
         _checkpointGate.Dispose();
     }
 
-    private unsafe void UpsertRaw(ReadOnlySpan<byte> key, byte[] value)
+    private unsafe long UpsertRaw(ReadOnlySpan<byte> key, byte[] value)
     {
         var s = Rent();
         fixed (byte* kp = key)
@@ -255,11 +293,16 @@ internal sealed class FasterRecordStore : IDisposable
         {
             var k = new SpanByte(key.Length, (IntPtr)kp);
             var v = new SpanByte(value.Length, (IntPtr)vp);
-            var status = s.Upsert(ref k, ref v);
+            SpanByte input = default;
+            object? output = null;
+            var status = s.Upsert(ref k, ref input, ref v, ref output, out RecordMetadata meta);
             if (status.IsPending)
             {
                 s.CompletePending(wait: true);
+                return 0;
             }
+
+            return meta.Address;
         }
     }
 
@@ -320,19 +363,33 @@ internal sealed class RecordFunctions : SpanByteFunctions<SpanByte, object?, Emp
 {
     public override bool SingleReader(ref SpanByte key, ref SpanByte input, ref SpanByte value, ref object? dst, ref ReadInfo readInfo)
     {
+        if (!IsExpected(ref key, ref input))
+        {
+            return false;
+        }
+
         dst = Materialize(ref input, ref value, dst);
         return true;
     }
 
     public override bool ConcurrentReader(ref SpanByte key, ref SpanByte input, ref SpanByte value, ref object? dst, ref ReadInfo readInfo)
     {
+        if (!IsExpected(ref key, ref input))
+        {
+            return false;
+        }
+
         dst = Materialize(ref input, ref value, dst);
         return true;
     }
 
+    /// <summary>A read at an address carries the record key it expects after the mod revision; any other record there is not it.</summary>
+    private static bool IsExpected(ref SpanByte key, ref SpanByte input) =>
+        input.Length != sizeof(long) + RecordCodec.RecordKeySize || key.AsReadOnlySpan().SequenceEqual(input.AsReadOnlySpan()[sizeof(long)..]);
+
     // dst comes in holding the record's known key (a byte[]) or null.
     private static object Materialize(ref SpanByte input, ref SpanByte value, object? dst) =>
-        input.Length == sizeof(long)
+        input.Length >= sizeof(long)
             ? RecordCodec.Decode(value.AsReadOnlySpan(), System.Runtime.InteropServices.MemoryMarshal.Read<long>(input.AsReadOnlySpan()), out _, dst as byte[])
             : value.ToByteArray();
 }
