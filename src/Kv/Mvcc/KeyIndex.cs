@@ -176,9 +176,9 @@ internal sealed class KeyIndex
         while (true)
         {
             int seq = Volatile.Read(ref _seq);
-            if ((seq & 1) == 0 && TryReadSnapshot(atRev, out bool found, out rev))
+            if ((seq & 1) == 0 && TryReadSnapshot(atRev, out bool found, out rev, out bool newest))
             {
-                long hint = found && Volatile.Read(ref _count) is > 0 and var n && Revision.Unpack(PackedAtUnsafe(n - 1)) == rev ? _address : 0;
+                long hint = found && newest ? _address : 0;
                 Interlocked.MemoryBarrier();
                 if (Volatile.Read(ref _seq) == seq)
                 {
@@ -199,16 +199,18 @@ internal sealed class KeyIndex
         EndWrite();
     }
 
-    private long PackedAtUnsafe(int i) => i == 0 ? _first : _rest is { } r && r.Length >= i ? r[i - 1] : 0;
-
-    /// <summary>Reads the fields once; false when they are visibly inconsistent (a change is in flight).</summary>
-    private bool TryReadSnapshot(long atRev, out bool found, out Revision rev)
+    /// <summary>
+    /// Reads the fields once; false when they are visibly inconsistent (a change is in flight). <paramref name="newest"/>:
+    /// the revision found is the key's newest.
+    /// </summary>
+    private bool TryReadSnapshot(long atRev, out bool found, out Revision rev, out bool newest)
     {
         int count = Volatile.Read(ref _count);
         long first = _first;
         long[]? rest = _rest;
         found = false;
         rev = default;
+        newest = false;
         if (count > 1 && (rest is null || rest.Length < count - 1))
         {
             return false;
@@ -222,6 +224,7 @@ internal sealed class KeyIndex
             {
                 found = true;
                 rev = Revision.Unpack(v);
+                newest = at == count - 1;
             }
         }
 

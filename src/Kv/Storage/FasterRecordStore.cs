@@ -91,15 +91,15 @@ internal sealed class FasterRecordStore : IDisposable
         return UpsertRaw(key, record);
     }
 
+    /// <summary>FASTER 2.6.5 keeps ReadOptions' setters internal, though ReadAtAddress takes its address there.</summary>
+    [System.Runtime.CompilerServices.UnsafeAccessor(System.Runtime.CompilerServices.UnsafeAccessorKind.Method, Name = "set_StartAddress")]
+    private static extern void SetStartAddress(ref ReadOptions options, long address);
+
     /// <summary>
     /// The record of <paramref name="rev"/> read straight at <paramref name="address"/> (no hash lookup), or null
     /// when it is not there any more (the log was compacted or the page left memory), so the caller reads by key.
     /// The record's own key is checked against the revision, so a stale address can never give another record.
     /// </summary>
-    /// <summary>FASTER 2.6.5 keeps ReadOptions' setters internal, though ReadAtAddress takes its address there.</summary>
-    [System.Runtime.CompilerServices.UnsafeAccessor(System.Runtime.CompilerServices.UnsafeAccessorKind.Method, Name = "set_StartAddress")]
-    private static extern void SetStartAddress(ref ReadOptions options, long address);
-
     public unsafe KeyValue? ReadKeyValueAt(long address, Revision rev, byte[] key)
     {
         if (address < _kv.Log.HeadAddress)
@@ -361,9 +361,19 @@ public sealed record StorageOptions
 /// </summary>
 internal sealed class RecordFunctions : SpanByteFunctions<SpanByte, object?, Empty>
 {
-    public override bool SingleReader(ref SpanByte key, ref SpanByte input, ref SpanByte value, ref object? dst, ref ReadInfo readInfo)
+    public override bool SingleReader(ref SpanByte key, ref SpanByte input, ref SpanByte value, ref object? dst, ref ReadInfo readInfo) =>
+        Read(ref key, ref input, ref value, ref dst);
+
+    public override bool ConcurrentReader(ref SpanByte key, ref SpanByte input, ref SpanByte value, ref object? dst, ref ReadInfo readInfo) =>
+        Read(ref key, ref input, ref value, ref dst);
+
+    /// <summary>
+    /// A read at an address carries the record key it expects after the mod revision: any other record there is not
+    /// it (false: not found). Otherwise the value is materialized into <paramref name="dst"/>.
+    /// </summary>
+    private static bool Read(ref SpanByte key, ref SpanByte input, ref SpanByte value, ref object? dst)
     {
-        if (!IsExpected(ref key, ref input))
+        if (input.Length == sizeof(long) + RecordCodec.RecordKeySize && !key.AsReadOnlySpan().SequenceEqual(input.AsReadOnlySpan()[sizeof(long)..]))
         {
             return false;
         }
@@ -371,21 +381,6 @@ internal sealed class RecordFunctions : SpanByteFunctions<SpanByte, object?, Emp
         dst = Materialize(ref input, ref value, dst);
         return true;
     }
-
-    public override bool ConcurrentReader(ref SpanByte key, ref SpanByte input, ref SpanByte value, ref object? dst, ref ReadInfo readInfo)
-    {
-        if (!IsExpected(ref key, ref input))
-        {
-            return false;
-        }
-
-        dst = Materialize(ref input, ref value, dst);
-        return true;
-    }
-
-    /// <summary>A read at an address carries the record key it expects after the mod revision; any other record there is not it.</summary>
-    private static bool IsExpected(ref SpanByte key, ref SpanByte input) =>
-        input.Length != sizeof(long) + RecordCodec.RecordKeySize || key.AsReadOnlySpan().SequenceEqual(input.AsReadOnlySpan()[sizeof(long)..]);
 
     // dst comes in holding the record's known key (a byte[]) or null.
     private static object Materialize(ref SpanByte input, ref SpanByte value, object? dst) =>

@@ -146,8 +146,8 @@ public sealed partial class PodWorker : IAsyncDisposable
             try
             {
                 // shareProcessNamespace: the pod's containers join the PID namespace of a pause container
-                // (the built-in busybox image), as the kubelet's; with hostPID the host's PID namespace wins.
-                var withPause = spec.ShareProcessNamespace == true && spec.HostPID != true
+                // (the built-in busybox image), as the kubelet's; the runtime lets hostPID win.
+                var withPause = spec.ShareProcessNamespace == true
                     ? config with { PauseImage = await _ctx.Images.GetAsync(PauseImage, ct) }
                     : config;
                 _sandbox = await _ctx.Runtime.RunPodSandboxAsync(withPause, ct);

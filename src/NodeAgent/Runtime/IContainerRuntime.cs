@@ -59,7 +59,8 @@ public sealed record ContainerExit(int ExitCode, DateTimeOffset FinishedAt, bool
 
 /// <param name="PauseImage">
 /// shareProcessNamespace: the image of the pause container that is PID 1 of a PID namespace all the pod's
-/// containers join (as the kubelet's pause container); null: each container has its own PID namespace.
+/// containers join (as the kubelet's pause container); null: each container has its own PID namespace. Ignored with
+/// HostPid: the host's PID namespace wins.
 /// </param>
 public sealed record SandboxConfig(string PodUid, string Namespace, string Name, string Hostname, bool HostNetwork, bool HostPid, bool HostIpc, string PodDir,
     Image? PauseImage = null);

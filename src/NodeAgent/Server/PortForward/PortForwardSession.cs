@@ -113,14 +113,14 @@ internal sealed class PortForwardSession(WebSocket socket, Func<Socket> podSocke
         await SendAsync(Spdy.Reply(id, _encoder.Encode([])), ct);
         string Header(string name) => headers.FirstOrDefault(h => h.Key.Equals(name, StringComparison.OrdinalIgnoreCase)).Value ?? "";
         var type = Header("streamtype");
-        if (!int.TryParse(Header("port"), out var port) || port is < 1 or > 65535 || type is not ("error" or "data"))
+        var requestId = Header("requestid");
+        if (!int.TryParse(Header("port"), out var port) || port is < 1 or > 65535 || type is not ("error" or "data") || requestId.Length == 0)
         {
+            // Every client of the WebSocket tunnel (kubectl 1.30+) names the request; streams are paired by it.
             await SendAsync(Spdy.Reset(id, Spdy.ProtocolError), ct);
             return;
         }
 
-        // Clients before requestid paired the streams by their order; each pair is then its own request.
-        var requestId = Header("requestid") is { Length: > 0 } r ? r : $"stream-{(type == "error" ? id : id - 2)}";
         var pair = _requests.GetValueOrDefault(requestId);
         pair = type == "error" ? pair with { Error = id, Port = port } : pair with { Data = id, Port = port };
         _requests[requestId] = pair;
