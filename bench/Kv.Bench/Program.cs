@@ -2,6 +2,7 @@ using BenchmarkDotNet.Running;
 using KvCluster.Kv.Bench;
 
 // dotnet run -c Release --project bench/Kv.Bench -- throughput [--keys N] [--put-seconds S] [--range-seconds S]
+// dotnet run -c Release --project bench/Kv.Bench -- puts [--keys N] [--single]   (new-key puts alone, for profiles)
 // dotnet run -c Release --project bench/Kv.Bench -- [BenchmarkDotNet arguments, e.g. --filter '*' --job short]
 if (args is ["throughput", ..])
 {
@@ -9,6 +10,12 @@ if (args is ["throughput", ..])
     double putSeconds = Arg("--put-seconds") is { } p ? double.Parse(p) : 10;
     double rangeSeconds = Arg("--range-seconds") is { } s ? double.Parse(s) : 5;
     return await Throughput.RunAsync(keys, TimeSpan.FromSeconds(putSeconds), TimeSpan.FromSeconds(rangeSeconds));
+}
+
+if (args is ["puts", ..])
+{
+    long keys = Arg("--keys") is { } k ? long.Parse(k) : 1_000_000;
+    return await Throughput.PutsOnlyAsync(keys, args.Contains("--single"));
 }
 
 BenchmarkSwitcher.FromAssembly(typeof(BenchStore).Assembly).Run(args);

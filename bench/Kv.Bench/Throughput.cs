@@ -128,6 +128,48 @@ internal static class Throughput
         return 0;
     }
 
+    /// <summary>
+    /// New-key durable puts alone, on a fresh store after the warm-up: ApplyAsync batches of 1000 (or, with
+    /// <paramref name="single"/>, single PutAsync requests, 1024 in flight). For profiles and A/B runs of the put path.
+    /// </summary>
+    public static async Task<int> PutsOnlyAsync(long keys, bool single)
+    {
+        await WarmUpAsync(TimeSpan.FromSeconds(1));
+        string dir = BenchStore.NewDir();
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            using var store = BenchStore.Open(dir, logger: new EngineLog(clock));
+            using var gcEvents = new GcEvents();
+            gcEvents.Begin();
+            GcSince();
+            var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+            double rate;
+            string shape;
+            if (single)
+            {
+                var (done, seconds, rounds) = await ConcurrentPutsAsync(store, keys, TimeSpan.FromMinutes(10), "durable puts, new keys, PutAsync");
+                rate = done / seconds;
+                shape = $"PutAsync, {Writers} in flight, {done / (double)Math.Max(1, rounds):N0} puts per fsync";
+            }
+            else
+            {
+                (rate, double perFlush) = await BatchedPutsAsync(store, keys, "durable puts, new keys, ApplyAsync batches of 1000");
+                shape = $"ApplyAsync batches of 1000, {perFlush:N0} puts per fsync";
+            }
+
+            double cpuUs = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMicroseconds / keys;
+            Console.WriteLine($"  => {rate:N0} puts/s ({shape}); process CPU {cpuUs:F2} µs per put; {GcSince()}");
+            Console.WriteLine($"     {gcEvents.Summary()}");
+        }
+        finally
+        {
+            BenchStore.Delete(dir);
+        }
+
+        return 0;
+    }
+
     /// <summary>Runs every measured path once on a throwaway store, so the JIT has tiered up before the clock starts.</summary>
     private static async Task WarmUpAsync(TimeSpan rangeTime)
     {

@@ -107,7 +107,10 @@ internal sealed class KeyMap
     }
 
     // A new table for `live` keys, at most 3/8 full (so at least an eighth of it fills before the next rebuild),
-    // holding the live entries of the current one; published whole.
+    // holding the live entries of the current one; published whole. Compiled fully optimized at once: it runs a few
+    // times in a store's life, so tiered compilation would leave it in unoptimized code, where a perf profile of
+    // a million new keys found it at 13 % of the samples (copying tables of millions of slots).
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private Table Rebuild(int live)
     {
         int capacity = MinCapacity;

@@ -22,10 +22,14 @@ public sealed partial class MvccStore
     /// Queues <paramref name="body"/> as one write request; completes once it has been applied and its
     /// WAL entry is durable, or with the error that refused it.
     /// </summary>
-    private ValueTask<T> WriteAsync<T>(long appliedIndex, Func<WriteBatch, T> body)
+    private ValueTask<T> WriteAsync<T>(long appliedIndex, Func<WriteBatch, T> body) =>
+        WriteAsync(appliedIndex, body, static (_, b, f) => f(b));
+
+    /// <summary>As above, with the request passed to a static body (no closure per request).</summary>
+    private ValueTask<T> WriteAsync<TState, T>(long appliedIndex, TState state, Func<MvccStore, WriteBatch, TState, T> body)
     {
         ThrowIfDisposed();
-        var op = new PendingWrite<T>(appliedIndex, body);
+        var op = new PendingWrite<TState, T>(appliedIndex, state, body);
         _pending.Enqueue(op);
         _pendingSignal.Set();
         return new ValueTask<T>(op.Task);
@@ -128,7 +132,7 @@ public sealed partial class MvccStore
         public abstract void Complete(Exception? durabilityError);
     }
 
-    private sealed class PendingWrite<T>(long appliedIndex, Func<WriteBatch, T> body) : PendingWrite
+    private sealed class PendingWrite<TState, T>(long appliedIndex, TState state, Func<MvccStore, WriteBatch, TState, T> body) : PendingWrite
     {
         private readonly TaskCompletionSource<T> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private T? _result;
@@ -143,7 +147,7 @@ public sealed partial class MvccStore
             try
             {
                 store.CheckWritable();
-                _result = store.ApplyLocked(appliedIndex, body);
+                _result = store.ApplyLocked(appliedIndex, state, body);
             }
             catch (Exception e)
             {

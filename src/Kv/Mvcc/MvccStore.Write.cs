@@ -7,10 +7,10 @@ public sealed partial class MvccStore
     public ValueTask<PutResponse> PutAsync(PutRequest request, long appliedIndex = 0, CancellationToken ct = default)
     {
         Validation.CheckPut(request);
-        return WriteAsync(appliedIndex, b =>
+        return WriteAsync(appliedIndex, request, static (store, b, r) =>
         {
-            CheckPutTarget(request, b.Rev - 1);
-            return DoPut(b, request);
+            store.CheckPutTarget(r, b.Rev - 1);
+            return store.DoPut(b, r);
         });
     }
 
@@ -59,7 +59,7 @@ public sealed partial class MvccStore
                 var op = requests[i];
                 try
                 {
-                    results[i] = new ApplyResult(ApplyLocked(appliedIndex, b => ApplyOne(b, op)), null);
+                    results[i] = new ApplyResult(ApplyLocked(appliedIndex, op, static (store, b, o) => store.ApplyOne(b, o)), null);
                 }
                 catch (KvException e)
                 {
@@ -107,18 +107,27 @@ public sealed partial class MvccStore
     }
 
     /// <summary>The changes of one write request: all share main revision <see cref="Rev"/>, numbered by sub.</summary>
-    private sealed class WriteBatch(long rev)
+    /// <param name="rev">The revision the request takes if it changes anything.</param>
+    /// <param name="records">Where its records are encoded (the store's, under the write lock); null for a read-only view.</param>
+    private sealed class WriteBatch(long rev, RecordBuffer? records = null)
     {
         public long Rev { get; } = rev;
-        public List<(int Sub, byte[] Record)> Records { get; } = [];
         public List<Event> Events { get; } = [];
         public long RevokedLease { get; set; }
         public (long Id, long Ttl)? GrantedLease { get; set; }
 
-        /// <summary>The revision a response reports: this write's, if it changed anything, else the one before.</summary>
-        public long HeaderRevision => Records.Count > 0 ? Rev : Rev - 1;
+        /// <summary>Records written so far (puts and deletes).</summary>
+        public int RecordCount => records?.Count ?? 0;
 
-        public Revision Next() => new(Rev, Records.Count);
+        /// <summary>The revision a response reports: this write's, if it changed anything, else the one before.</summary>
+        public long HeaderRevision => RecordCount > 0 ? Rev : Rev - 1;
+
+        public Revision Next() => new(Rev, RecordCount);
+
+        /// <summary>Encodes the next record (at <see cref="Next"/>); returns its bytes, valid until the next one.</summary>
+        public ReadOnlySpan<byte> AddRecord(int sub, byte[] key, byte[] value, long create, long version, long lease, bool tombstone) =>
+            (records ?? throw new InvalidOperationException("a read-only view cannot write"))
+                .Add(sub, key, value, create, version, lease, tombstone);
     }
 
     private void CheckPutTarget(PutRequest r, long atRev)
@@ -197,9 +206,8 @@ public sealed partial class MvccStore
         long lease = r.IgnoreLease ? prev!.Lease : r.Lease;
         var at = b.Next();
         var (create, version, prevLease, entry) = _index.Put(r.Key, at, lease);
-        var record = RecordCodec.Encode(r.Key, value, create, version, lease, tombstone: false);
+        var record = b.AddRecord(at.Sub, r.Key, value, create, version, lease, tombstone: false);
         entry.SetAddress(_records.Upsert(at, record));
-        b.Records.Add((at.Sub, record));
         if (prevLease != 0 && prevLease != lease)
         {
             _lessor.Detach(prevLease, r.Key);
@@ -230,9 +238,7 @@ public sealed partial class MvccStore
             var prev = r.PrevKv ? ReadKeyValue(current, key) : null;
             var at = b.Next();
             long prevLease = _index.Tombstone(key, at);
-            var record = RecordCodec.Encode(key, [], 0, 0, 0, tombstone: true);
-            _records.Upsert(at, record);
-            b.Records.Add((at.Sub, record));
+            _records.Upsert(at, b.AddRecord(at.Sub, key, [], 0, 0, 0, tombstone: true));
             if (prevLease != 0)
             {
                 _lessor.Detach(prevLease, key);

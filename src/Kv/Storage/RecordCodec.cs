@@ -15,18 +15,27 @@ internal static class RecordCodec
 
     public static byte[] Encode(byte[] key, byte[] value, long create, long version, long lease, bool tombstone)
     {
-        int size = 1 + VarintSize(create) + VarintSize(version) + VarintSize(lease) + VarintSize(key.Length) + key.Length + value.Length;
-        var buf = new byte[size];
-        int p = 0;
-        buf[p++] = tombstone ? (byte)1 : (byte)0;
-        p += WriteVarint(buf.AsSpan(p), create);
-        p += WriteVarint(buf.AsSpan(p), version);
-        p += WriteVarint(buf.AsSpan(p), lease);
-        p += WriteVarint(buf.AsSpan(p), key.Length);
-        key.CopyTo(buf, p);
-        p += key.Length;
-        value.CopyTo(buf, p);
+        var buf = new byte[EncodedSize(key.Length, value.Length, create, version, lease)];
+        EncodeTo(buf, key, value, create, version, lease, tombstone);
         return buf;
+    }
+
+    /// <summary>Bytes of the record of a key and value of these lengths.</summary>
+    public static int EncodedSize(int keyLength, int valueLength, long create, long version, long lease) =>
+        1 + VarintSize(create) + VarintSize(version) + VarintSize(lease) + VarintSize(keyLength) + keyLength + valueLength;
+
+    /// <summary>Writes the record into <paramref name="dst"/>, exactly <see cref="EncodedSize"/> bytes long.</summary>
+    public static void EncodeTo(Span<byte> dst, byte[] key, byte[] value, long create, long version, long lease, bool tombstone)
+    {
+        int p = 0;
+        dst[p++] = tombstone ? (byte)1 : (byte)0;
+        p += WriteVarint(dst[p..], create);
+        p += WriteVarint(dst[p..], version);
+        p += WriteVarint(dst[p..], lease);
+        p += WriteVarint(dst[p..], key.Length);
+        key.CopyTo(dst[p..]);
+        p += key.Length;
+        value.CopyTo(dst[p..]);
     }
 
     /// <summary>

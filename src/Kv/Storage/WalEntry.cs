@@ -29,7 +29,7 @@ internal sealed record WalEntry(WalEntryType Type, long AppliedIndex) : FASTER.c
         {
             if (_length < 0)
             {
-                int size = 1 + (8 * 4) + RecordCodec.VarintSize(Records.Count);
+                int size = HeaderSize(Records.Count);
                 foreach (var (sub, rec) in Records)
                 {
                     size += RecordCodec.VarintSize(sub) + RecordCodec.VarintSize(rec.Length) + rec.Length;
@@ -52,13 +52,7 @@ internal sealed record WalEntry(WalEntryType Type, long AppliedIndex) : FASTER.c
     /// <summary>Writes the entry straight into the log's buffer (no intermediate array).</summary>
     public void SerializeTo(Span<byte> span)
     {
-        span[0] = (byte)Type;
-        BinaryPrimitives.WriteInt64LittleEndian(span[1..], AppliedIndex);
-        BinaryPrimitives.WriteInt64LittleEndian(span[9..], Revision);
-        BinaryPrimitives.WriteInt64LittleEndian(span[17..], LeaseId);
-        BinaryPrimitives.WriteInt64LittleEndian(span[25..], LeaseTtl);
-        int p = 33;
-        p += RecordCodec.WriteVarint(span[p..], Records.Count);
+        int p = WriteHeader(span, Type, AppliedIndex, Revision, LeaseId, LeaseTtl, Records.Count);
         foreach (var (sub, rec) in Records)
         {
             p += RecordCodec.WriteVarint(span[p..], sub);
@@ -66,6 +60,20 @@ internal sealed record WalEntry(WalEntryType Type, long AppliedIndex) : FASTER.c
             rec.CopyTo(span[p..]);
             p += rec.Length;
         }
+    }
+
+    /// <summary>Bytes of an entry's fixed fields and record count.</summary>
+    public static int HeaderSize(int records) => 1 + (8 * 4) + RecordCodec.VarintSize(records);
+
+    /// <summary>Writes an entry's fixed fields and record count; returns their length (the records follow).</summary>
+    public static int WriteHeader(Span<byte> span, WalEntryType type, long appliedIndex, long revision, long leaseId, long leaseTtl, int records)
+    {
+        span[0] = (byte)type;
+        BinaryPrimitives.WriteInt64LittleEndian(span[1..], appliedIndex);
+        BinaryPrimitives.WriteInt64LittleEndian(span[9..], revision);
+        BinaryPrimitives.WriteInt64LittleEndian(span[17..], leaseId);
+        BinaryPrimitives.WriteInt64LittleEndian(span[25..], leaseTtl);
+        return 33 + RecordCodec.WriteVarint(span[33..], records);
     }
 
     public static WalEntry Decode(byte[] data)
@@ -82,6 +90,21 @@ internal sealed record WalEntry(WalEntryType Type, long AppliedIndex) : FASTER.c
         }
 
         return e;
+    }
+}
+
+/// <summary>
+/// The <see cref="WalEntryType.Write"/> entry of one revision whose records are in a <see cref="RecordBuffer"/>:
+/// the same bytes as a <see cref="WalEntry"/> holding them, written into the log without an object per entry.
+/// </summary>
+internal readonly struct WalWrite(long appliedIndex, long revision, long revokedLease, RecordBuffer records) : FASTER.core.ILogEnqueueEntry
+{
+    public int SerializedLength => WalEntry.HeaderSize(records.Count) + records.Length;
+
+    public void SerializeTo(Span<byte> span)
+    {
+        int p = WalEntry.WriteHeader(span, WalEntryType.Write, appliedIndex, revision, revokedLease, 0, records.Count);
+        records.Encoded.CopyTo(span[p..]);
     }
 }
 

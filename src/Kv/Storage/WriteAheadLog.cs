@@ -63,14 +63,16 @@ internal sealed class WriteAheadLog : IDisposable
     /// <summary>First byte of a part record; no <see cref="WalEntryType"/> has this value.</summary>
     private const byte PartMarker = 0xFE;
 
-    public long Append(WalEntry entry)
+    public long Append<T>(T entry)
+        where T : ILogEnqueueEntry
     {
         if (entry.SerializedLength <= MaxRecordBytes)
         {
             return _log.Enqueue(entry);
         }
 
-        var bytes = entry.Encode();
+        var bytes = new byte[entry.SerializedLength];
+        entry.SerializeTo(bytes);
         long address = 0;
         const int payload = MaxRecordBytes - 2;
         for (int offset = 0; offset < bytes.Length; offset += payload)

@@ -70,9 +70,16 @@ internal sealed class WatcherGroup
     /// <summary>
     /// The watchers that may want some of <paramref name="events"/>: those on one of their keys, and
     /// every range watcher (each still filters with <see cref="Watcher.Select"/>). Each at most once.
+    /// Read-only for the caller: with no watcher in the group it is one shared empty list, so a store nobody
+    /// watches neither allocates nor hashes a key per published revision.
     /// </summary>
-    public List<Watcher> Candidates(List<Event> events)
+    public IReadOnlyList<Watcher> Candidates(List<Event> events)
     {
+        if (Count == 0)
+        {
+            return [];
+        }
+
         var found = new List<Watcher>(_ranges.Count + 4);
         found.AddRange(_ranges);
         HashSet<Watcher>? seen = null;

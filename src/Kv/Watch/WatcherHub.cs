@@ -107,8 +107,10 @@ internal sealed class WatcherHub : IDisposable
             _published = revision;
             List<Watcher>? behind = null;
             bool prevFilled = false;
-            foreach (var w in _synced.Candidates(events))
+            var candidates = _synced.Candidates(events);
+            for (int i = 0; i < candidates.Count; i++)
             {
+                var w = candidates[i];
                 if (w.Request.PrevKv && !prevFilled)
                 {
                     // Writers skip reading previous values; fetch them once per revision for prev_kv watchers.

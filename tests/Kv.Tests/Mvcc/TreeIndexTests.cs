@@ -47,4 +47,24 @@ public sealed class TreeIndexTests
         Assert.Equal(4, index.KeyCount);
         Assert.Equal(4, index.Count(new KeyRange([0], [0]), 7));
     }
+
+    [Fact]
+    public void The_index_keeps_its_own_copy_of_a_new_key()
+    {
+        var index = new TreeIndex();
+        var key = B("shared");
+        index.Put(key, new Revision(2, 0), 0);
+        key[0] = (byte)'X'; // the caller reuses its array
+
+        Assert.True(index.TryGet(B("shared"), 2, out var rev));
+        Assert.Equal(2, rev.Main);
+        Assert.False(index.TryGet(B("Xhared"), 2, out _));
+        var keys = new List<string>();
+        index.Range(new KeyRange([0], [0]), 2, descending: false, (k, _) =>
+        {
+            keys.Add(S(k));
+            return true;
+        });
+        Assert.Equal(["shared"], keys);
+    }
 }
