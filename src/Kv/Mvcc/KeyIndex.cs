@@ -178,7 +178,7 @@ internal sealed class KeyIndex
             int seq = Volatile.Read(ref _seq);
             if ((seq & 1) == 0 && TryReadSnapshot(atRev, out bool found, out rev, out bool newest))
             {
-                long hint = found && newest ? _address : 0;
+                long hint = found && newest ? Volatile.Read(ref _address) : 0;
                 Interlocked.MemoryBarrier();
                 if (Volatile.Read(ref _seq) == seq)
                 {
@@ -191,13 +191,13 @@ internal sealed class KeyIndex
         }
     }
 
-    /// <summary>Records where the newest revision's record is stored (after a put); 0 forgets it.</summary>
-    public void SetAddress(long address)
-    {
-        BeginWrite();
-        _address = address;
-        EndWrite();
-    }
+    /// <summary>
+    /// Records where a put's record was stored; 0 forgets it. Called by whichever thread stores the record (the
+    /// store's committer, some time after the put), so outside the writer's sequence counter: the address may
+    /// belong to an older or a newer revision than the one a reader finds, which is why it is only a hint and the
+    /// reader checks the record's own revision (<c>FasterRecordStore.ReadKeyValueAt</c>).
+    /// </summary>
+    public void SetAddress(long address) => Volatile.Write(ref _address, address);
 
     /// <summary>
     /// Reads the fields once; false when they are visibly inconsistent (a change is in flight). <paramref name="newest"/>:

@@ -45,8 +45,8 @@ public sealed partial class MvccStore
     /// </summary>
     private T ApplyLocked<TState, T>(long appliedIndex, TState state, Func<MvccStore, WriteBatch, TState, T> body)
     {
-        _recordBuffer.Clear();
-        var b = new WriteBatch(_applied + 1, _recordBuffer);
+        _pendingRecords.BeginRevision();
+        var b = new WriteBatch(_applied + 1, _pendingRecords);
         var result = body(this, b, state);
         if (appliedIndex > _appliedIndex)
         {
@@ -55,7 +55,7 @@ public sealed partial class MvccStore
 
         if (b.RecordCount > 0)
         {
-            _wal.Append(new WalWrite(appliedIndex, b.Rev, b.RevokedLease, _recordBuffer));
+            _wal.Append(new WalWrite(appliedIndex, b.Rev, b.RevokedLease, _pendingRecords));
             RequestCommit();
             _applied = b.Rev;
             _unpublished.Add((b.Rev, b.Events));
@@ -69,8 +69,52 @@ public sealed partial class MvccStore
         return result;
     }
 
-    /// <summary>The records of the revision being applied (see <see cref="RecordBuffer"/>). Guarded by _writeLock.</summary>
-    private readonly RecordBuffer _recordBuffer = new();
+    /// <summary>
+    /// Records applied since the committer last took them, not yet in FASTER (see <see cref="PendingRecords"/>).
+    /// Guarded by _writeLock; the committer swaps it for <see cref="_spareRecords"/> when it takes a round.
+    /// </summary>
+    private PendingRecords _pendingRecords = new();
+
+    /// <summary>The committer's other buffer, empty, between rounds (null after a failed one). Only the committer touches it.</summary>
+    private PendingRecords? _spareRecords = new();
+
+    /// <summary>The records the committer is storing into FASTER now (set under _writeLock), or null.</summary>
+    private PendingRecords? _storing;
+
+    /// <summary>Set when the committer is not storing records (<see cref="_storing"/> is null).</summary>
+    private readonly ManualResetEventSlim _stored = new(true, spinCount: 0);
+
+    /// <summary>Every record of every revision up to this one is in FASTER. Never behind <see cref="_durable"/>.</summary>
+    private long _storedThrough;
+
+    /// <summary>
+    /// Makes sure the record of revision <paramref name="main"/> is in FASTER before it is read. Revisions up to the
+    /// durable one always are (the committer stores a round's records before it publishes them): only a write
+    /// reading what it or the writes just before it applied (prev_kv, ignore_value, a txn's compares and ranges)
+    /// can find one that is not, and it holds the write lock. Then every pending record is stored right away: the
+    /// committer's current round first (waited for), then what the writer applied since.
+    /// </summary>
+    private void EnsureStored(long main)
+    {
+        if (main <= Volatile.Read(ref _storedThrough))
+        {
+            return;
+        }
+
+        if (!Monitor.IsEntered(_writeLock))
+        {
+            throw new InvalidOperationException($"revision {main} was read before it was stored, outside the write lock");
+        }
+
+        if (Volatile.Read(ref _storing) is not null)
+        {
+            _stored.Wait();
+        }
+
+        _pendingRecords.UpsertInto(_records);
+        // The revision being applied may still add records: only the ones before it are complete.
+        Volatile.Write(ref _storedThrough, Math.Max(Volatile.Read(ref _storedThrough), _applied));
+    }
 
     /// <summary>
     /// The task to await before answering: the current commit round, if it has anything to flush or
@@ -147,6 +191,7 @@ public sealed partial class MvccStore
             long target;
             bool stop;
             bool flush;
+            PendingRecords records;
             lock (_writeLock)
             {
                 _commitRequested = false;
@@ -160,14 +205,35 @@ public sealed partial class MvccStore
                 _unpublished = [];
                 target = _applied;
                 stop = _stopCommitter;
+                records = _pendingRecords;
+                _pendingRecords = _spareRecords ?? new();
+                _spareRecords = null;
+                _stored.Reset();
+                Volatile.Write(ref _storing, records);
             }
 
             try
             {
-                if (_options.Sync || stop || flush)
+                // The WAL flush starts first; the round's records go into FASTER while it is in flight.
+                bool commit = _options.Sync || stop || flush;
+                long started = System.Diagnostics.Stopwatch.GetTimestamp();
+                var flushing = commit ? _wal.BeginCommit() : default;
+                try
                 {
-                    long started = System.Diagnostics.Stopwatch.GetTimestamp();
-                    _wal.Commit();
+                    records.UpsertInto(_records);
+                    Volatile.Write(ref _storedThrough, Math.Max(Volatile.Read(ref _storedThrough), target));
+                }
+                finally
+                {
+                    Volatile.Write(ref _storing, null);
+                    _stored.Set();
+                }
+
+                records.Reset();
+                _spareRecords = records;
+                if (commit)
+                {
+                    _wal.EndCommit(flushing);
                     KvMetrics.WalFsync.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
                 }
             }

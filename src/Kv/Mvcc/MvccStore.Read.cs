@@ -54,6 +54,7 @@ public sealed partial class MvccStore
                 return new RangeResponse(headerRevision, [], false, 0);
             }
 
+            EnsureStored(at.Main);
             var kv = (address != 0 ? _records.ReadKeyValueAt(address, at, key) : null) ?? ReadKeyValue(at, key);
             return new RangeResponse(headerRevision, Pass(r, kv) ? [r.KeysOnly ? kv with { Value = [] } : kv] : [], false, 1);
         }
@@ -144,7 +145,11 @@ public sealed partial class MvccStore
     /// The record of a revision the index points at, sharing the index's array of its key (<paramref name="key"/>).
     /// Missing means a compaction removed it meanwhile.
     /// </summary>
-    private KeyValue ReadKeyValue(Revision at, byte[] key) => _records.ReadKeyValue(at, key) ?? throw KvException.Compacted();
+    private KeyValue ReadKeyValue(Revision at, byte[] key)
+    {
+        EnsureStored(at.Main);
+        return _records.ReadKeyValue(at, key) ?? throw KvException.Compacted();
+    }
 
     /// <summary>The value of a key at a revision, or null.</summary>
     private KeyValue? Get(byte[] key, long atRev) => _index.TryGet(key, atRev, out var at, out var indexKey) ? ReadKeyValue(at, indexKey) : null;

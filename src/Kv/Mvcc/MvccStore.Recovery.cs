@@ -71,6 +71,7 @@ public sealed partial class MvccStore
         }
 
         _durable = _applied;
+        _storedThrough = _applied;
         _everCompacted = _compactRev > 0;
         KvLog.StoreOpened(_options.Logger, _options.DataDir, _applied, _compactRev, _index.KeyCount, replayed, started.ElapsedMilliseconds);
     }
@@ -153,6 +154,8 @@ public sealed partial class MvccStore
         StoreMeta meta;
         lock (_writeLock)
         {
+            // The checkpoint must hold every record up to the revision it names (the WAL after it holds the rest).
+            EnsureStored(_applied);
             meta = new StoreMeta(_applied, _compactRev, _appliedIndex, _wal.TailAddress, _lessor.Export());
         }
 

@@ -109,7 +109,7 @@ public sealed partial class MvccStore
     /// <summary>The changes of one write request: all share main revision <see cref="Rev"/>, numbered by sub.</summary>
     /// <param name="rev">The revision the request takes if it changes anything.</param>
     /// <param name="records">Where its records are encoded (the store's, under the write lock); null for a read-only view.</param>
-    private sealed class WriteBatch(long rev, RecordBuffer? records = null)
+    private sealed class WriteBatch(long rev, PendingRecords? records = null)
     {
         public long Rev { get; } = rev;
         public List<Event> Events { get; } = [];
@@ -117,17 +117,17 @@ public sealed partial class MvccStore
         public (long Id, long Ttl)? GrantedLease { get; set; }
 
         /// <summary>Records written so far (puts and deletes).</summary>
-        public int RecordCount => records?.Count ?? 0;
+        public int RecordCount => records?.RevisionCount ?? 0;
 
         /// <summary>The revision a response reports: this write's, if it changed anything, else the one before.</summary>
         public long HeaderRevision => RecordCount > 0 ? Rev : Rev - 1;
 
         public Revision Next() => new(Rev, RecordCount);
 
-        /// <summary>Encodes the next record (at <see cref="Next"/>); returns its bytes, valid until the next one.</summary>
-        public ReadOnlySpan<byte> AddRecord(int sub, byte[] key, byte[] value, long create, long version, long lease, bool tombstone) =>
+        /// <summary>Adds a record at <paramref name="at"/> (<see cref="Next"/>); FASTER gets it from the committer.</summary>
+        public void AddRecord(Revision at, byte[] key, byte[] value, long create, long version, long lease, bool tombstone, KeyIndex? entry) =>
             (records ?? throw new InvalidOperationException("a read-only view cannot write"))
-                .Add(sub, key, value, create, version, lease, tombstone);
+                .Add(at, key, value, create, version, lease, tombstone, entry);
     }
 
     private void CheckPutTarget(PutRequest r, long atRev)
@@ -206,8 +206,7 @@ public sealed partial class MvccStore
         long lease = r.IgnoreLease ? prev!.Lease : r.Lease;
         var at = b.Next();
         var (create, version, prevLease, entry) = _index.Put(r.Key, at, lease);
-        var record = b.AddRecord(at.Sub, r.Key, value, create, version, lease, tombstone: false);
-        entry.SetAddress(_records.Upsert(at, record));
+        b.AddRecord(at, r.Key, value, create, version, lease, tombstone: false, entry);
         if (prevLease != 0 && prevLease != lease)
         {
             _lessor.Detach(prevLease, r.Key);
@@ -238,7 +237,7 @@ public sealed partial class MvccStore
             var prev = r.PrevKv ? ReadKeyValue(current, key) : null;
             var at = b.Next();
             long prevLease = _index.Tombstone(key, at);
-            _records.Upsert(at, b.AddRecord(at.Sub, key, [], 0, 0, 0, tombstone: true));
+            b.AddRecord(at, key, [], 0, 0, 0, tombstone: true, entry: null);
             if (prevLease != 0)
             {
                 _lessor.Detach(prevLease, key);

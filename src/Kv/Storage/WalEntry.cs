@@ -94,17 +94,18 @@ internal sealed record WalEntry(WalEntryType Type, long AppliedIndex) : FASTER.c
 }
 
 /// <summary>
-/// The <see cref="WalEntryType.Write"/> entry of one revision whose records are in a <see cref="RecordBuffer"/>:
-/// the same bytes as a <see cref="WalEntry"/> holding them, written into the log without an object per entry.
+/// The <see cref="WalEntryType.Write"/> entry of the revision being applied, whose records are in the writer's
+/// <see cref="PendingRecords"/>: the same bytes as a <see cref="WalEntry"/> holding them, written into the log
+/// without an object per entry.
 /// </summary>
-internal readonly struct WalWrite(long appliedIndex, long revision, long revokedLease, RecordBuffer records) : FASTER.core.ILogEnqueueEntry
+internal readonly struct WalWrite(long appliedIndex, long revision, long revokedLease, PendingRecords records) : FASTER.core.ILogEnqueueEntry
 {
-    public int SerializedLength => WalEntry.HeaderSize(records.Count) + records.Length;
+    public int SerializedLength => WalEntry.HeaderSize(records.RevisionCount) + records.RevisionLength;
 
     public void SerializeTo(Span<byte> span)
     {
-        int p = WalEntry.WriteHeader(span, WalEntryType.Write, appliedIndex, revision, revokedLease, 0, records.Count);
-        records.Encoded.CopyTo(span[p..]);
+        int p = WalEntry.WriteHeader(span, WalEntryType.Write, appliedIndex, revision, revokedLease, 0, records.RevisionCount);
+        records.RevisionEncoded.CopyTo(span[p..]);
     }
 }
 

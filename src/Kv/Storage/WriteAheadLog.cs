@@ -93,9 +93,14 @@ internal sealed class WriteAheadLog : IDisposable
     /// spin-waiting commit, and Task.Wait's spin phase, would burn CPU for the whole fsync on a machine
     /// that may have two cores). One caller at a time: the store's committer thread.
     /// </summary>
-    public void Commit()
+    public void Commit() => EndCommit(BeginCommit());
+
+    /// <summary>Starts making every entry enqueued so far durable; <see cref="EndCommit"/> waits for it (once).</summary>
+    public ValueTask BeginCommit() => _log.CommitAsync();
+
+    /// <summary>Waits, without spinning, for a commit started by <see cref="BeginCommit"/>.</summary>
+    public void EndCommit(ValueTask commit)
     {
-        var commit = _log.CommitAsync();
         if (!commit.IsCompleted)
         {
             _committed.Reset();

@@ -24,6 +24,44 @@ public sealed class TxnTests
         Assert.All(read.Kvs, kv => Assert.Equal(2, kv.ModRevision));
     }
 
+    /// <summary>
+    /// Records reach FASTER from the committer, a round after they are applied: a write that reads what the
+    /// writes just before it applied (prev_kv, ignore_value, a compare on a value, a txn's range) must still
+    /// find them. Requests sent together are applied in one batch, before any of them is stored.
+    /// </summary>
+    [Fact]
+    public async Task WritesReadTheRecordsOfTheWritesJustBeforeThemBeforeTheyAreStored()
+    {
+        await using var t = TempStore.Create();
+        var s = t.Store;
+        const int n = 200;
+        var puts = Enumerable.Range(0, n).Select(i => s.PutAsync(new PutRequest(B("k"), B($"v{i}")) { PrevKv = true }).AsTask()).ToList();
+        var keep = s.PutAsync(new PutRequest(B("k"), []) { IgnoreValue = true, PrevKv = true }).AsTask();
+        var txn = s.TxnAsync(new TxnRequest(
+            [new Compare(CompareResult.Equal, CompareTarget.Value, B("k")) { Value = B($"v{n - 1}") }],
+            [Put("other", "x"), Get("k"), Get("other")],
+            [])).AsTask();
+        var batch = s.ApplyAsync([Put("a", "1"), RequestOp.Of(new PutRequest(B("a"), B("2")) { PrevKv = true }), Get("a")]).AsTask();
+        var putResults = await Task.WhenAll(puts);
+        var kept = await keep;
+        var txnResult = await txn;
+        var results = await batch;
+
+        Assert.Null(putResults[0].PrevKv);
+        for (int i = 1; i < n; i++)
+        {
+            Assert.Equal($"v{i - 1}", S(putResults[i].PrevKv!.Value));
+        }
+
+        Assert.Equal($"v{n - 1}", S(kept.PrevKv!.Value));
+        Assert.True(txnResult.Succeeded);
+        Assert.Equal($"v{n - 1}", S(txnResult.Responses[1].Range!.Kvs.Single().Value));
+        Assert.Equal("x", S(txnResult.Responses[2].Range!.Kvs.Single().Value));
+        Assert.Equal("1", S(results[1].Response!.Put!.PrevKv!.Value));
+        Assert.Equal("2", S(results[2].Response!.Range!.Kvs.Single().Value));
+        Assert.Empty(s.CheckConsistency());
+    }
+
     [Fact]
     public async Task ComparesPickTheBranchAndNestedTxnsRunInOrder()
     {
