@@ -11,7 +11,7 @@ public sealed partial class MvccStore
     private TaskCompletionSource _round = NewRound();
     // The round the committer is flushing now (completed when no round has run yet).
     private TaskCompletionSource _flushing = Completed();
-    private List<(long Revision, List<Event> Events)> _unpublished = [];
+    private List<(long Revision, List<Event>? Events)> _unpublished = [];
     private bool _commitRequested;
     private bool _flushRequested;
     private bool _stopCommitter;
@@ -46,7 +46,8 @@ public sealed partial class MvccStore
     private T ApplyLocked<TState, T>(long appliedIndex, TState state, Func<MvccStore, WriteBatch, TState, T> body)
     {
         _pendingRecords.BeginRevision();
-        var b = new WriteBatch(_applied + 1, _pendingRecords);
+        var b = _batch;
+        b.Begin(_applied + 1, _pendingRecords, watched: _hub?.HasWatchers ?? true);
         var result = body(this, b, state);
         if (appliedIndex > _appliedIndex)
         {
@@ -68,6 +69,9 @@ public sealed partial class MvccStore
 
         return result;
     }
+
+    /// <summary>The request being applied (reused: see <see cref="WriteBatch"/>). Guarded by _writeLock.</summary>
+    private readonly WriteBatch _batch = new(0);
 
     /// <summary>
     /// Records applied since the committer last took them, not yet in FASTER (see <see cref="PendingRecords"/>).
@@ -187,7 +191,7 @@ public sealed partial class MvccStore
         {
             _commitSignal.Wait();
             TaskCompletionSource round;
-            List<(long Revision, List<Event> Events)> published;
+            List<(long Revision, List<Event>? Events)> published;
             long target;
             bool stop;
             bool flush;

@@ -106,27 +106,52 @@ public sealed partial class MvccStore
         return new ResponseOp { Range = RangeAt(r, b.Rev - 1, b.Rev - 1) };
     }
 
-    /// <summary>The changes of one write request: all share main revision <see cref="Rev"/>, numbered by sub.</summary>
-    /// <param name="rev">The revision the request takes if it changes anything.</param>
-    /// <param name="records">Where its records are encoded (the store's, under the write lock); null for a read-only view.</param>
-    private sealed class WriteBatch(long rev, PendingRecords? records = null)
+    /// <summary>
+    /// The changes of one write request: all share main revision <see cref="Rev"/>, numbered by sub. The writer reuses
+    /// one (<see cref="Begin"/>) for every request it applies; a read-only txn makes its own view.
+    /// </summary>
+    private sealed class WriteBatch
     {
-        public long Rev { get; } = rev;
-        public List<Event> Events { get; } = [];
+        private PendingRecords? _records;
+
+        /// <summary>A read-only view at <paramref name="rev"/> (it cannot write).</summary>
+        public WriteBatch(long rev) => Rev = rev;
+
+        /// <summary>The revision the request takes if it changes anything.</summary>
+        public long Rev { get; private set; }
+
+        /// <summary>
+        /// The revision's events for the watchers, or null when no watcher was open as it was applied: a store nobody
+        /// watches then builds no event, key-value or list per write, objects that all lived until the commit round
+        /// was published. A watcher that opens meanwhile reads such a revision from the store (WatcherHub.Publish).
+        /// </summary>
+        public List<Event>? Events { get; private set; }
+
         public long RevokedLease { get; set; }
+
         public (long Id, long Ttl)? GrantedLease { get; set; }
 
         /// <summary>Records written so far (puts and deletes).</summary>
-        public int RecordCount => records?.RevisionCount ?? 0;
+        public int RecordCount => _records?.RevisionCount ?? 0;
 
         /// <summary>The revision a response reports: this write's, if it changed anything, else the one before.</summary>
         public long HeaderRevision => RecordCount > 0 ? Rev : Rev - 1;
+
+        /// <summary>Starts the next request: revision <paramref name="rev"/>, records into <paramref name="records"/> (the store's, under the write lock).</summary>
+        public void Begin(long rev, PendingRecords records, bool watched)
+        {
+            Rev = rev;
+            _records = records;
+            Events = watched ? [] : null;
+            RevokedLease = 0;
+            GrantedLease = null;
+        }
 
         public Revision Next() => new(Rev, RecordCount);
 
         /// <summary>Adds a record at <paramref name="at"/> (<see cref="Next"/>); FASTER gets it from the committer.</summary>
         public void AddRecord(Revision at, byte[] key, byte[] value, long create, long version, long lease, bool tombstone, KeyIndex? entry) =>
-            (records ?? throw new InvalidOperationException("a read-only view cannot write"))
+            (_records ?? throw new InvalidOperationException("a read-only view cannot write"))
                 .Add(at, key, value, create, version, lease, tombstone, entry);
     }
 
@@ -217,7 +242,7 @@ public sealed partial class MvccStore
             _lessor.Attach(lease, r.Key);
         }
 
-        b.Events.Add(new Event(EventType.Put, new KeyValue(r.Key, value, create, b.Rev, version, lease), prev));
+        b.Events?.Add(new Event(EventType.Put, new KeyValue(r.Key, value, create, b.Rev, version, lease), prev));
         KvMetrics.Puts.Add(1);
         return new PutResponse(b.HeaderRevision, r.PrevKv ? prev : null);
     }
@@ -243,7 +268,7 @@ public sealed partial class MvccStore
                 _lessor.Detach(prevLease, key);
             }
 
-            b.Events.Add(new Event(EventType.Delete, new KeyValue(key, [], 0, b.Rev, 0, 0), prev));
+            b.Events?.Add(new Event(EventType.Delete, new KeyValue(key, [], 0, b.Rev, 0, 0), prev));
             KvMetrics.Deletes.Add(1);
             if (prev is not null)
             {

@@ -99,11 +99,41 @@ internal sealed class WatcherHub : IDisposable
     }
 
     /// <summary>Delivers one committed revision to the synced watchers. Called in revision order.</summary>
-    public void Publish(long revision, List<Event> events)
+    /// <summary>
+    /// True when a watcher is open (a hint read without the lock: the writer asks it as it applies a revision, and
+    /// builds the revision's events only if so; a watcher opening meanwhile is handled by <see cref="Publish"/>).
+    /// </summary>
+    private static readonly List<Event> NoEvents = [];
+
+    public bool HasWatchers => _synced.Count + _unsynced.Count > 0;
+
+    /// <summary>
+    /// Delivers a newly durable revision to the synced watchers. <paramref name="events"/> is null when no watcher
+    /// was open as the revision was applied: a watcher that has opened since is synced up to the revision before,
+    /// so it leaves the synced group and the sync loop reads this revision from the store for it.
+    /// </summary>
+    public void Publish(long revision, List<Event>? events)
     {
         bool fellBehind = false;
         lock (_lock)
         {
+            if (events is null)
+            {
+                if (_synced.Count > 0)
+                {
+                    foreach (var w in _synced.All.ToList())
+                    {
+                        w.NextRevision = revision;
+                        _synced.Remove(w);
+                        _unsynced.Add(w);
+                    }
+
+                    fellBehind = true;
+                }
+
+                events = NoEvents;
+            }
+
             _published = revision;
             List<Watcher>? behind = null;
             bool prevFilled = false;
