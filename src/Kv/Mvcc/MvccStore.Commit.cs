@@ -219,9 +219,7 @@ public sealed partial class MvccStore
             try
             {
                 // The WAL flush starts first; the round's records go into FASTER while it is in flight.
-                bool commit = _options.Sync || stop || flush;
-                long started = System.Diagnostics.Stopwatch.GetTimestamp();
-                var flushing = commit ? _wal.BeginCommit() : default;
+                var flushing = _options.Sync || stop || flush ? _wal.BeginCommit() : null;
                 try
                 {
                     records.UpsertInto(_records);
@@ -235,10 +233,9 @@ public sealed partial class MvccStore
 
                 records.Reset();
                 _spareRecords = records;
-                if (commit)
+                if (flushing is not null)
                 {
                     _wal.EndCommit(flushing);
-                    KvMetrics.WalFsync.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
                 }
             }
             catch (Exception e)

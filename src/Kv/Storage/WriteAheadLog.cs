@@ -95,11 +95,22 @@ internal sealed class WriteAheadLog : IDisposable
     /// </summary>
     public void Commit() => EndCommit(BeginCommit());
 
-    /// <summary>Starts making every entry enqueued so far durable; <see cref="EndCommit"/> waits for it (once).</summary>
-    public ValueTask BeginCommit() => _log.CommitAsync();
+    /// <summary>
+    /// Starts making every entry enqueued so far durable; <see cref="EndCommit"/> waits for it. The flush's own
+    /// duration (start to completion, whatever the caller does meanwhile) goes to etcd_disk_wal_fsync_duration_seconds.
+    /// </summary>
+    public Task BeginCommit()
+    {
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var commit = _log.CommitAsync().AsTask();
+        commit.ContinueWith(
+            static (_, s) => KvMetrics.WalFsync.Record(System.Diagnostics.Stopwatch.GetElapsedTime((long)s!).TotalSeconds),
+            started, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously | TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+        return commit;
+    }
 
     /// <summary>Waits, without spinning, for a commit started by <see cref="BeginCommit"/>.</summary>
-    public void EndCommit(ValueTask commit)
+    public void EndCommit(Task commit)
     {
         if (!commit.IsCompleted)
         {
