@@ -106,6 +106,14 @@ public sealed class KeyMapTests
             }
         })).ToArray();
 
+        // The readers must be running before the writer starts: with Rebuild compiled optimized at once, the writer
+        // can finish before a busy thread pool has started them (bounded wait).
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        while (Interlocked.Read(ref lookups) == 0 && started.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            await Task.Delay(1);
+        }
+
         // The writer grows the map through many rebuilds, then churns it (rebuilds that drop removed slots).
         for (int i = 0; i < 300_000; i++)
         {
