@@ -118,19 +118,13 @@ internal sealed class PodSubresources(ApiRegistry registry, KubeletClient kubele
     private async Task PortForwardAsync(HttpContext ctx, ResourceStore pods, string ns, string name)
     {
         var pod = await pods.GetAsync(ns, name, ctx.RequestAborted);
-        var nodeName = pod["spec"]?["nodeName"]?.GetValue<string>();
-        if (string.IsNullOrEmpty(nodeName))
-        {
-            throw ApiException.BadRequest($"pod {name} does not have a host assigned");
-        }
-
+        var nodeName = PodTarget.NodeNameOf(pod) ?? throw ApiException.BadRequest($"pod {name} does not have a host assigned");
         if (!ctx.WebSockets.IsWebSocketRequest || !ctx.WebSockets.WebSocketRequestedProtocols.Contains(PortForwardProtocol))
         {
             throw ApiException.BadRequest($"Upgrade request required: pods/portforward is streamed over WebSocket ({PortForwardProtocol}), as kubectl 1.31 and later use by default");
         }
 
-        var node = await registry.Find("", "v1", "nodes")!.GetAsync(null, nodeName, ctx.RequestAborted);
-        var kubelet = NodeAddress.KubeletBase(node);
+        var kubelet = await PodTarget.KubeletOfAsync(nodeName, registry.Find("", "v1", "nodes")!, ctx.RequestAborted);
         var uri = new Uri(kubelet, $"portForward/{Uri.EscapeDataString(ns)}/{Uri.EscapeDataString(name)}{ctx.Request.QueryString.Value}");
         await RelayAsync(ctx, uri, kubelet, [PortForwardProtocol], "portforward", name);
     }

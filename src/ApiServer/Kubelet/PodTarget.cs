@@ -14,15 +14,17 @@ public sealed record PodTarget(string Namespace, string Pod, string Container, U
     {
         var pod = await pods.GetAsync(ns, name, ct);
         var chosen = ChooseContainer(pod, name, container);
-        var nodeName = pod["spec"]?["nodeName"]?.GetValue<string>();
-        if (string.IsNullOrEmpty(nodeName))
-        {
-            return new PodTarget(ns, name, chosen, null);
-        }
-
-        var node = await nodes.GetAsync(null, nodeName, ct);
-        return new PodTarget(ns, name, chosen, NodeAddress.KubeletBase(node)) { Running = IsRunning(pod, chosen) };
+        return NodeNameOf(pod) is { } nodeName
+            ? new PodTarget(ns, name, chosen, await KubeletOfAsync(nodeName, nodes, ct)) { Running = IsRunning(pod, chosen) }
+            : new PodTarget(ns, name, chosen, null);
     }
+
+    /// <summary>The node the pod is bound to, or null while it is not.</summary>
+    public static string? NodeNameOf(JsonObject pod) => pod["spec"]?["nodeName"]?.GetValue<string>() is { Length: > 0 } node ? node : null;
+
+    /// <summary>The base URL of the kubelet on a node.</summary>
+    public static async Task<Uri> KubeletOfAsync(string nodeName, ResourceStore nodes, CancellationToken ct) =>
+        NodeAddress.KubeletBase(await nodes.GetAsync(null, nodeName, ct));
 
     /// <summary>
     /// False when the pod's status shows the container not running (the kubelet execs and attaches only

@@ -54,8 +54,7 @@ public sealed partial class MvccStore
                 return new RangeResponse(headerRevision, [], false, 0);
             }
 
-            EnsureStored(at.Main);
-            var kv = (address != 0 ? _records.ReadKeyValueAt(address, at, key) : null) ?? ReadKeyValue(at, key);
+            var kv = ReadKeyValue(at, key, address);
             return new RangeResponse(headerRevision, Pass(r, kv) ? [r.KeysOnly ? kv with { Value = [] } : kv] : [], false, 1);
         }
 
@@ -145,10 +144,16 @@ public sealed partial class MvccStore
     /// The record of a revision the index points at, sharing the index's array of its key (<paramref name="key"/>).
     /// Missing means a compaction removed it meanwhile.
     /// </summary>
-    private KeyValue ReadKeyValue(Revision at, byte[] key)
+    /// <remarks>
+    /// <paramref name="address"/>, when known (the index's hint), is tried first: a read there needs no hash lookup,
+    /// and finds nothing when the record is not there any more, so the read goes by key.
+    /// </remarks>
+    private KeyValue ReadKeyValue(Revision at, byte[] key, long address = 0)
     {
         EnsureStored(at.Main);
-        return _records.ReadKeyValue(at, key) ?? throw KvException.Compacted();
+        return (address != 0 ? _records.ReadKeyValueAt(address, at, key) : null)
+            ?? _records.ReadKeyValue(at, key)
+            ?? throw KvException.Compacted();
     }
 
     /// <summary>The value of a key at a revision, or null.</summary>

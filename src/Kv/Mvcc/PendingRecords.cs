@@ -58,7 +58,7 @@ internal sealed class PendingRecords
     public void Add(Revision at, byte[] key, byte[] value, long create, long version, long lease, bool tombstone, KeyIndex? entry)
     {
         int size = RecordCodec.EncodedSize(key.Length, value.Length, create, version, lease);
-        int head = RecordCodec.VarintSize(at.Sub) + RecordCodec.VarintSize(size);
+        int head = WalEntry.RecordHeaderSize(at.Sub, size);
         int end = _length + head + size;
         if (end > _bytes.Length)
         {
@@ -71,10 +71,9 @@ internal sealed class PendingRecords
         }
 
         var span = _bytes.AsSpan(_length);
-        int p = RecordCodec.WriteVarint(span, at.Sub);
-        p += RecordCodec.WriteVarint(span[p..], size);
-        RecordCodec.EncodeTo(span.Slice(p, size), key, value, create, version, lease, tombstone);
-        _items[_count++] = new Item(at, _length + p, size, entry);
+        WalEntry.WriteRecordHeader(span, at.Sub, size);
+        RecordCodec.EncodeTo(span.Slice(head, size), key, value, create, version, lease, tombstone);
+        _items[_count++] = new Item(at, _length + head, size, entry);
         _length = end;
     }
 

@@ -32,7 +32,7 @@ internal sealed record WalEntry(WalEntryType Type, long AppliedIndex) : FASTER.c
                 int size = HeaderSize(Records.Count);
                 foreach (var (sub, rec) in Records)
                 {
-                    size += RecordCodec.VarintSize(sub) + RecordCodec.VarintSize(rec.Length) + rec.Length;
+                    size += RecordHeaderSize(sub, rec.Length) + rec.Length;
                 }
 
                 _length = size;
@@ -55,8 +55,7 @@ internal sealed record WalEntry(WalEntryType Type, long AppliedIndex) : FASTER.c
         int p = WriteHeader(span, Type, AppliedIndex, Revision, LeaseId, LeaseTtl, Records.Count);
         foreach (var (sub, rec) in Records)
         {
-            p += RecordCodec.WriteVarint(span[p..], sub);
-            p += RecordCodec.WriteVarint(span[p..], rec.Length);
+            p += WriteRecordHeader(span[p..], sub, rec.Length);
             rec.CopyTo(span[p..]);
             p += rec.Length;
         }
@@ -74,6 +73,16 @@ internal sealed record WalEntry(WalEntryType Type, long AppliedIndex) : FASTER.c
         BinaryPrimitives.WriteInt64LittleEndian(span[17..], leaseId);
         BinaryPrimitives.WriteInt64LittleEndian(span[25..], leaseTtl);
         return 33 + RecordCodec.WriteVarint(span[33..], records);
+    }
+
+    /// <summary>Bytes before each record of a write entry: its sub-revision and its length.</summary>
+    public static int RecordHeaderSize(int sub, int length) => RecordCodec.VarintSize(sub) + RecordCodec.VarintSize(length);
+
+    /// <summary>Writes what precedes a record in a write entry (<see cref="RecordHeaderSize"/> bytes); returns its length.</summary>
+    public static int WriteRecordHeader(Span<byte> span, int sub, int length)
+    {
+        int p = RecordCodec.WriteVarint(span, sub);
+        return p + RecordCodec.WriteVarint(span[p..], length);
     }
 
     public static WalEntry Decode(byte[] data)

@@ -196,6 +196,8 @@ internal sealed class SpdyHeaderDecoder : IDisposable
 
         public override bool CanWrite => false;
 
+        // The members below are .NET's documented contract for a read-only stream that cannot seek (CanSeek and
+        // CanWrite are false): they throw NotSupportedException. DeflateStream, the only reader, never calls them.
         public override long Length => throw new NotSupportedException();
 
         public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
