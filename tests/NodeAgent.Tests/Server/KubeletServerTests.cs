@@ -126,7 +126,9 @@ public sealed class KubeletServerTests : IAsyncLifetime
     [Fact]
     public async Task Exec_v5_carries_stdout_stderr_stdin_with_close_and_the_exit_status()
     {
-        var script = "echo out; echo err >&2; read x; echo got $x; exit 3";
+        // The shell waits for the end of stdin before it exits: without that it could exit after "hello",
+        // and the server's close could race the client's stdin close.
+        var script = "echo out; echo err >&2; read x; echo got $x; while read y; do :; done; exit 3";
         await using var ws = await ChannelClient.ConnectAsync(_server.Port, ExecPath(["sh", "-c", script], stdin: true), _client, V5, V4);
         Assert.Equal(V5, ws.Protocol);
         var reading = ws.ReadToCloseAsync();
