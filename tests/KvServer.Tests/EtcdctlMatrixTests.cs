@@ -171,9 +171,10 @@ public sealed partial class EtcdctlMatrixTests : IAsyncLifetime
         Assert.Equal("second\n", second.Stdout);
         Assert.True(DateTime.UtcNow - started > TimeSpan.FromSeconds(1.5), "the second locker must wait for the first");
 
-        var leader = Etcdctl.RunAsync(_server, "elect E proposal-1", timeout: TimeSpan.FromSeconds(5));
+        // Both run until stopped: the observer gets 4 s to connect and print the leader, on a loaded machine too.
+        var leader = Etcdctl.RunAsync(_server, "elect E proposal-1", timeout: TimeSpan.FromSeconds(8));
         await Task.Delay(1500);
-        var observer = await Etcdctl.RunAsync(_server, "elect -l E", timeout: TimeSpan.FromSeconds(2));
+        var observer = await Etcdctl.RunAsync(_server, "elect -l E", timeout: TimeSpan.FromSeconds(4));
         await leader;
         Assert.Contains("proposal-1", observer.Stdout);
         Assert.StartsWith("E/", observer.Stdout);
