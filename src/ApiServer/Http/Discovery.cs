@@ -193,6 +193,7 @@ internal sealed class Discovery(Func<IReadOnlyList<ResourceKind>> served)
     private static string SubresourceKind(ResourceKind k, string s) => s switch
     {
         "scale" => "Scale",
+        "binding" => "Binding",
         "exec" => "PodExecOptions",
         "attach" => "PodAttachOptions",
         "portforward" => "PodPortForwardOptions",
@@ -202,6 +203,7 @@ internal sealed class Discovery(Func<IReadOnlyList<ResourceKind>> served)
     private static string[] SubresourceVerbs(string s) => s switch
     {
         "finalize" => ["update"],
+        "binding" => ["create"],
         "log" => ["get"],
         "exec" or "attach" or "portforward" => ["create", "get"],
         _ => ["get", "patch", "update"],

@@ -40,6 +40,12 @@ internal sealed partial class ResourceHandler(ApiRegistry registry, Tables table
             return;
         }
 
+        if (info is { Subresource: ResourceStore.BindingSubresource, Name: { } bound, Namespace: { } boundNamespace } && kind is { Group: "", Kind: "Pod" })
+        {
+            await BindingHandler.HandleAsync(ctx, store, boundNamespace, bound, dryRun, TimeProvider.System);
+            return;
+        }
+
         if (info is { Subresource: "scale", Name: { } scaled })
         {
             await ScaleHandler.HandleAsync(ctx, store, info, scaled, dryRun, Manager(ctx));

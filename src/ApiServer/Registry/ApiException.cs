@@ -93,8 +93,13 @@ public sealed class ApiException(int code, string reason, string message) : Exce
             ["metadata"] = new JsonObject(),
             ["status"] = "Failure",
             ["message"] = Message,
-            ["reason"] = Reason,
         };
+        if (Reason.Length > 0)
+        {
+            // A plain error (kube-apiserver's StatusReasonUnknown) has no reason.
+            s["reason"] = Reason;
+        }
+
         if (Details is not null)
         {
             s["details"] = Details.DeepClone();

@@ -11,7 +11,7 @@ public static class BuiltinKinds
     [
         // core/v1
         Core("Namespace", "namespaces", false, ["ns"]) with { Subresources = ["status", "finalize"], ReturnDeletedObject = true, LabelNames = true },
-        Core("Pod", "pods", true, ["po"]) with { Categories = All, Subresources = ["status", "log", "exec", "attach", "portforward"], ReturnDeletedObject = true },
+        Core("Pod", "pods", true, ["po"]) with { Categories = All, Subresources = ["status", "binding", "log", "exec", "attach", "portforward"], ReturnDeletedObject = true },
         Core("Service", "services", true, ["svc"]) with { Categories = All, Subresources = Status, ReturnDeletedObject = true, LabelNames = true },
         Core("Endpoints", "endpoints", true, ["ep"]) with { Singular = "endpoints" },
         Core("ConfigMap", "configmaps", true, ["cm"]),

@@ -141,6 +141,9 @@ public sealed partial class ResourceStore
     /// <summary>Marks a write that changes deletion bookkeeping, which ordinary updates keep from the stored object.</summary>
     private const string DeletingSubresource = "deleting";
 
+    /// <summary>Marks pods/binding's write, which sets spec.nodeName and a status condition together.</summary>
+    internal const string BindingSubresource = "binding";
+
     private void CheckPreconditions(JsonObject obj, DeleteOptions options, string name)
     {
         var uid = obj["metadata"]?["uid"]?.GetValue<string>();

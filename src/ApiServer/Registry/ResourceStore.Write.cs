@@ -176,7 +176,7 @@ public sealed partial class ResourceStore
     /// </summary>
     private JsonObject Merge(JsonObject old, JsonObject updated, string? subresource)
     {
-        if (subresource == DeletingSubresource)
+        if (subresource is DeletingSubresource or BindingSubresource)
         {
             Metadata(updated).Remove("resourceVersion");
             return updated;

@@ -112,6 +112,67 @@ public abstract class KubernetesClientTests(ApiServerFixture fixture) : IDisposa
         await watching;
         Assert.Equal([(WatchEventType.Added, "s"), (WatchEventType.Modified, "s"), (WatchEventType.Deleted, "s")], seen);
     }
+
+    /// <summary>
+    /// A scheduler's bind (pods/binding): the pod gets its node, the binding's annotations and PodScheduled=True
+    /// in one write, once; the refusals are kube-apiserver's, in its codes and words.
+    /// </summary>
+    [Fact]
+    public async Task Pod_binding_puts_an_unscheduled_pod_on_a_node_once()
+    {
+        var ns = await NamespaceAsync();
+        var pod = await _client.CoreV1.CreateNamespacedPodAsync(
+            new V1Pod { Metadata = new V1ObjectMeta { Name = "web" }, Spec = new V1PodSpec { Containers = [new V1Container { Name = "c", Image = "busybox" }] } }, ns);
+        Assert.Null(pod.Spec.NodeName);
+
+        V1Binding Binding(string name, string? node, string? kind = "Node") => new()
+        {
+            Metadata = new V1ObjectMeta { Name = name, Annotations = new Dictionary<string, string> { ["example.com/chosen-by"] = "test" } },
+            Target = new V1ObjectReference { Kind = kind, Name = node },
+        };
+
+        await _client.CoreV1.CreateNamespacedPodBindingAsync(Binding("web", "node-a"), "web", ns);
+        var bound = await _client.CoreV1.ReadNamespacedPodAsync("web", ns);
+        Assert.Equal("node-a", bound.Spec.NodeName);
+        Assert.Equal("test", bound.Metadata.Annotations["example.com/chosen-by"]);
+        var scheduled = Assert.Single(bound.Status.Conditions, c => c.Type == "PodScheduled");
+        Assert.Equal("True", scheduled.Status);
+        Assert.NotNull(scheduled.LastTransitionTime);
+        Assert.True(long.Parse(bound.Metadata.ResourceVersion) > long.Parse(pod.Metadata.ResourceVersion));
+
+        async Task<(int Code, string Message)> Refused(Func<Task> call)
+        {
+            var e = await Assert.ThrowsAsync<HttpOperationException>(call);
+            return ((int)e.Response.StatusCode, System.Text.Json.Nodes.JsonNode.Parse(e.Response.Content)!["message"]!.GetValue<string>());
+        }
+
+        var again = await Refused(() => _client.CoreV1.CreateNamespacedPodBindingAsync(Binding("web", "node-b"), "web", ns));
+        Assert.Equal(409, again.Code);
+        Assert.Equal("Operation cannot be fulfilled on pods/binding \"web\": pod web is already assigned to node \"node-a\"", again.Message);
+        Assert.Equal("node-a", (await _client.CoreV1.ReadNamespacedPodAsync("web", ns)).Spec.NodeName);
+
+        var renamed = await Refused(() => _client.CoreV1.CreateNamespacedPodBindingAsync(Binding("other", "node-b"), "web", ns));
+        Assert.Equal(400, renamed.Code);
+        Assert.Equal("name in URL does not match name in Binding object", renamed.Message);
+
+        var missing = await Refused(() => _client.CoreV1.CreateNamespacedPodBindingAsync(Binding("nope", "node-b"), "nope", ns));
+        Assert.Equal(404, missing.Code);
+        Assert.Equal("pods \"nope\" not found", missing.Message);
+
+        await _client.CoreV1.CreateNamespacedPodAsync(
+            new V1Pod { Metadata = new V1ObjectMeta { Name = "later" }, Spec = new V1PodSpec { Containers = [new V1Container { Name = "c", Image = "busybox" }] } }, ns);
+        var noName = await Refused(() => _client.CoreV1.CreateNamespacedPodBindingAsync(Binding("later", null), "later", ns));
+        Assert.Equal(500, noName.Code);
+        Assert.Equal("target.name: Required value", noName.Message);
+        var notNode = await Refused(() => _client.CoreV1.CreateNamespacedPodBindingAsync(Binding("later", "x", kind: "Service"), "later", ns));
+        Assert.StartsWith("target.kind: Unsupported value: \"Service\"", notNode.Message);
+        Assert.Null((await _client.CoreV1.ReadNamespacedPodAsync("later", ns)).Spec.NodeName);
+
+        var core = await _client.CoreV1.GetAPIResourcesAsync();
+        var binding = Assert.Single(core.Resources, r => r.Name == "pods/binding");
+        Assert.Equal("Binding", binding.Kind);
+        Assert.Equal(["create"], binding.Verbs);
+    }
 }
 
 [Trait("Store", "embedded")]
