@@ -1,0 +1,50 @@
+using System.Globalization;
+using System.Net;
+
+namespace KvCluster.Controllers;
+
+/// <summary>The controllers' flags, with kube-scheduler's names where one exists.</summary>
+public sealed record ControllersOptions
+{
+    /// <summary>--kubeconfig: how to reach the apiserver (the only thing the controllers talk to).</summary>
+    public string Kubeconfig { get; init; } = "kvcluster.data/admin.kubeconfig";
+
+    /// <summary>--scheduler-name: the pods scheduled are those whose spec.schedulerName is this (or empty, for the default).</summary>
+    public string SchedulerName { get; init; } = "default-scheduler";
+
+    /// <summary>--bind-address and --port: where /healthz, /readyz, /livez and /metrics are served (plain HTTP); port 0 picks one.</summary>
+    public IPAddress BindAddress { get; init; } = IPAddress.Loopback;
+
+    public int Port { get; init; } = 10259;
+
+    public static ControllersOptions Parse(IReadOnlyList<string> args)
+    {
+        var o = new ControllersOptions();
+        for (var i = 0; i < args.Count; i++)
+        {
+            var arg = args[i];
+            if (!arg.StartsWith("--", StringComparison.Ordinal))
+            {
+                throw new ArgumentException($"unexpected argument \"{arg}\"");
+            }
+
+            var eq = arg.IndexOf('=');
+            var name = eq > 0 ? arg[2..eq] : arg[2..];
+            string Value() => eq > 0 ? arg[(eq + 1)..] : i + 1 < args.Count ? args[++i] : throw new ArgumentException($"flag needs an argument: --{name}");
+            o = name switch
+            {
+                "kubeconfig" => o with { Kubeconfig = Value() },
+                "scheduler-name" => o with { SchedulerName = Value() is { Length: > 0 } s ? s : throw new ArgumentException("--scheduler-name must not be empty") },
+                "bind-address" => o with { BindAddress = IPAddress.TryParse(Value(), out var ip) ? ip : throw new ArgumentException($"invalid value for --{name}: want an IP address") },
+                "port" => o with
+                {
+                    Port = int.TryParse(Value(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var p) && p is >= 0 and <= 65535
+                        ? p : throw new ArgumentException($"invalid value for --{name}: want a port number (0-65535)"),
+                },
+                _ => throw new ArgumentException($"unknown flag: --{name}"),
+            };
+        }
+
+        return o;
+    }
+}
