@@ -32,7 +32,7 @@ public static class ControllersHost
         using var client = new Kubernetes(config);
         var scheduler = new Scheduler.Scheduler(client, options.SchedulerName, loggers.CreateLogger("scheduler"), TimeProvider.System);
         await using var web = await StartEndpointsAsync(options, () => scheduler.Ready, ct);
-        log.LogInformation("controllers: scheduler {Name}; health and metrics on http://{Address}", options.SchedulerName, web.Urls.FirstOrDefault());
+        log.LogInformation("controllers: scheduler {Name}; health and metrics on {Address}", options.SchedulerName, web.Urls.FirstOrDefault());
         await scheduler.RunAsync(ct);
         log.LogInformation("controllers stopped");
         return 0;
