@@ -20,30 +20,18 @@ public sealed record ControllersOptions
     public static ControllersOptions Parse(IReadOnlyList<string> args)
     {
         var o = new ControllersOptions();
-        for (var i = 0; i < args.Count; i++)
+        Shared.Flags.Parse(args, f => o = f.Name switch
         {
-            var arg = args[i];
-            if (!arg.StartsWith("--", StringComparison.Ordinal))
+            "kubeconfig" => o with { Kubeconfig = f.Value() },
+            "scheduler-name" => o with { SchedulerName = f.Value() is { Length: > 0 } s ? s : throw new ArgumentException("--scheduler-name must not be empty") },
+            "bind-address" => o with { BindAddress = IPAddress.TryParse(f.Value(), out var ip) ? ip : throw new ArgumentException($"invalid value for --{f.Name}: want an IP address") },
+            "port" => o with
             {
-                throw new ArgumentException($"unexpected argument \"{arg}\"");
-            }
-
-            var eq = arg.IndexOf('=');
-            var name = eq > 0 ? arg[2..eq] : arg[2..];
-            string Value() => eq > 0 ? arg[(eq + 1)..] : i + 1 < args.Count ? args[++i] : throw new ArgumentException($"flag needs an argument: --{name}");
-            o = name switch
-            {
-                "kubeconfig" => o with { Kubeconfig = Value() },
-                "scheduler-name" => o with { SchedulerName = Value() is { Length: > 0 } s ? s : throw new ArgumentException("--scheduler-name must not be empty") },
-                "bind-address" => o with { BindAddress = IPAddress.TryParse(Value(), out var ip) ? ip : throw new ArgumentException($"invalid value for --{name}: want an IP address") },
-                "port" => o with
-                {
-                    Port = int.TryParse(Value(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var p) && p is >= 0 and <= 65535
-                        ? p : throw new ArgumentException($"invalid value for --{name}: want a port number (0-65535)"),
-                },
-                _ => throw new ArgumentException($"unknown flag: --{name}"),
-            };
-        }
+                Port = int.TryParse(f.Value(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var p) && p is >= 0 and <= 65535
+                    ? p : throw new ArgumentException($"invalid value for --{f.Name}: want a port number (0-65535)"),
+            },
+            _ => throw new ArgumentException($"unknown flag: --{f.Name}"),
+        });
 
         return o;
     }

@@ -7,6 +7,7 @@ using KvCluster.NodeAgent.Pods;
 using KvCluster.NodeAgent.Runtime;
 using KvCluster.NodeAgent.Server;
 using KvCluster.NodeAgent.Volumes;
+using KvCluster.Shared;
 using Microsoft.Extensions.Logging;
 
 namespace KvCluster.NodeAgent;
@@ -38,7 +39,7 @@ public static class NodeAgentHost
         var node = new NodeInfo(options.NodeName, address, Environment.ProcessorCount, NodeRegistrar.MemoryBytes(), options.PodMaxPids);
         var env = new EnvResolver(client, node);
         var ctx = new PodContext(client, runtime, runtime is HollowRuntime ? new HollowImages() : images, new VolumeManager(client, env), env,
-            new EventRecorder(client, options.NodeName, loggers.CreateLogger("events")), node, Path.GetFullPath(options.RootDir), loggers.CreateLogger("pods"));
+            new EventRecorder(client, "kubelet", options.NodeName, loggers.CreateLogger("events")), node, Path.GetFullPath(options.RootDir), loggers.CreateLogger("pods"));
         var pods = new PodManager(ctx);
         await using var server = await KubeletServer.StartAsync(new KubeletServerOptions
         {

@@ -40,35 +40,26 @@ public sealed record NodeAgentOptions
     public static NodeAgentOptions Parse(IReadOnlyList<string> args)
     {
         var o = new NodeAgentOptions();
-        for (var i = 0; i < args.Count; i++)
+        Shared.Flags.Parse(args, f =>
         {
-            var arg = args[i];
-            if (!arg.StartsWith("--", StringComparison.Ordinal))
+            int Int() => int.TryParse(f.Value(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= 0
+                ? n : throw new ArgumentException($"invalid value for --{f.Name}: want a non-negative integer");
+            o = f.Name switch
             {
-                throw new ArgumentException($"unexpected argument \"{arg}\"");
-            }
-
-            var eq = arg.IndexOf('=');
-            var name = eq > 0 ? arg[2..eq] : arg[2..];
-            string Value() => eq > 0 ? arg[(eq + 1)..] : i + 1 < args.Count ? args[++i] : throw new ArgumentException($"flag needs an argument: --{name}");
-            int Int() => int.TryParse(Value(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= 0
-                ? n : throw new ArgumentException($"invalid value for --{name}: want a non-negative integer");
-            o = name switch
-            {
-                "kubeconfig" => o with { Kubeconfig = Value() },
-                "node-name" or "hostname-override" => o with { NodeName = Value().ToLowerInvariant() },
-                "root-dir" => o with { RootDir = Value() },
-                "container-runtime" => o with { ContainerRuntime = Runtime(Value()) },
+                "kubeconfig" => o with { Kubeconfig = f.Value() },
+                "node-name" or "hostname-override" => o with { NodeName = f.Value().ToLowerInvariant() },
+                "root-dir" => o with { RootDir = f.Value() },
+                "container-runtime" => o with { ContainerRuntime = Runtime(f.Value()) },
                 "max-pods" => o with { MaxPods = Int() },
-                "address" => o with { Address = Value() },
+                "address" => o with { Address = f.Value() },
                 "port" => o with { Port = Int() },
-                "client-ca-file" => o with { ClientCaFile = Value() },
+                "client-ca-file" => o with { ClientCaFile = f.Value() },
                 "node-status-update-frequency" => o with { NodeStatusUpdateFrequency = TimeSpan.FromSeconds(Int()) },
                 "node-lease-duration-seconds" => o with { NodeLeaseDurationSeconds = Int() },
-                "pod-max-pids" => o with { PodMaxPids = long.TryParse(Value(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var pids) && pids >= -1 ? pids : throw new ArgumentException("invalid value for --pod-max-pids: want -1 or a non-negative integer") },
-                _ => throw new ArgumentException($"unknown flag: --{name}"),
+                "pod-max-pids" => o with { PodMaxPids = long.TryParse(f.Value(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var pids) && pids >= -1 ? pids : throw new ArgumentException("invalid value for --pod-max-pids: want -1 or a non-negative integer") },
+                _ => throw new ArgumentException($"unknown flag: --{f.Name}"),
             };
-        }
+        });
 
         return o;
     }

@@ -42,32 +42,20 @@ public sealed record ApiServerOptions
     public static ApiServerOptions Parse(string[] args)
     {
         var o = new ApiServerOptions();
-        for (var i = 0; i < args.Length; i++)
+        Shared.Flags.Parse(args, f => o = f.Name switch
         {
-            var arg = args[i];
-            if (!arg.StartsWith("--", StringComparison.Ordinal))
-            {
-                throw new ArgumentException($"unexpected argument \"{arg}\"");
-            }
-
-            var eq = arg.IndexOf('=');
-            var name = eq > 0 ? arg[2..eq] : arg[2..];
-            string Value() => eq > 0 ? arg[(eq + 1)..] : i + 1 < args.Length ? args[++i] : throw new ArgumentException($"flag needs an argument: --{name}");
-            o = name switch
-            {
-                "bind-address" => o with { BindAddress = Value() },
-                "secure-port" => o with { SecurePort = int.Parse(Value(), CultureInfo.InvariantCulture) },
-                "etcd-servers" => o with { EtcdServers = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) },
-                "data-dir" => o with { DataDir = Value() },
-                "cert-dir" => o with { CertDir = Value() },
-                "plain-http" => o with { PlainHttp = eq < 0 || bool.Parse(Value()) },
-                "watch-bookmark-interval" => o with { BookmarkInterval = Duration(Value()) },
-                "service-cluster-ip-range" => o with { ServiceClusterIpRange = System.Net.IPNetwork.Parse(Value()) },
-                "service-node-port-range" => o with { ServiceNodePortRange = PortRange(Value()) },
-                "watch-cache-size" => o with { WatchCacheSize = int.Parse(Value(), CultureInfo.InvariantCulture) },
-                _ => throw new ArgumentException($"unknown flag: --{name}"),
-            };
-        }
+            "bind-address" => o with { BindAddress = f.Value() },
+            "secure-port" => o with { SecurePort = int.Parse(f.Value(), CultureInfo.InvariantCulture) },
+            "etcd-servers" => o with { EtcdServers = f.Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) },
+            "data-dir" => o with { DataDir = f.Value() },
+            "cert-dir" => o with { CertDir = f.Value() },
+            "plain-http" => o with { PlainHttp = !f.HasInlineValue || bool.Parse(f.Value()) },
+            "watch-bookmark-interval" => o with { BookmarkInterval = Duration(f.Value()) },
+            "service-cluster-ip-range" => o with { ServiceClusterIpRange = System.Net.IPNetwork.Parse(f.Value()) },
+            "service-node-port-range" => o with { ServiceNodePortRange = PortRange(f.Value()) },
+            "watch-cache-size" => o with { WatchCacheSize = int.Parse(f.Value(), CultureInfo.InvariantCulture) },
+            _ => throw new ArgumentException($"unknown flag: --{f.Name}"),
+        });
 
         return o;
     }

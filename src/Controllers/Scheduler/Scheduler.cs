@@ -4,6 +4,7 @@ using k8s;
 using k8s.Autorest;
 using k8s.Models;
 using KvCluster.Controllers.Client;
+using KvCluster.Shared;
 using Microsoft.Extensions.Logging;
 
 namespace KvCluster.Controllers.Scheduler;
@@ -30,7 +31,7 @@ internal sealed class Scheduler
         _client = client;
         _name = name;
         _log = log;
-        _events = new EventRecorder(client, name, log);
+        _events = new EventRecorder(client, name, null, log, action: "Scheduling");
         _queue = new SchedulingQueue(time);
         Pods = new Informer<V1Pod>("pods",
             async ct =>
@@ -167,14 +168,14 @@ internal sealed class Scheduler
             }
 
             _queue.Unschedulable(key);
-            _events.Warning(pod, "FailedScheduling", $"Binding rejected: {why}");
+            _events.Warning(pod, null, "FailedScheduling", $"Binding rejected: {why}");
             return;
         }
 
         Observe("scheduled", started);
         _queue.Forget(key);
         _log.LogInformation("scheduled {Pod} on {Node}", key, node);
-        _events.Normal(pod, "Scheduled", $"Successfully assigned {key} to {node}");
+        _events.Normal(pod, null, "Scheduled", $"Successfully assigned {key} to {node}");
     }
 
     private static void Observe(string result, long started)
@@ -215,7 +216,7 @@ internal sealed class Scheduler
             return;
         }
 
-        _events.Warning(pod, "FailedScheduling", message);
+        _events.Warning(pod, null, "FailedScheduling", message);
         var patch = new V1Pod
         {
             Status = new V1PodStatus

@@ -2,6 +2,7 @@ using k8s;
 using KvCluster.NodeAgent.Images;
 using KvCluster.NodeAgent.Runtime;
 using KvCluster.NodeAgent.Volumes;
+using KvCluster.Shared;
 using Microsoft.Extensions.Logging;
 
 namespace KvCluster.NodeAgent.Pods;

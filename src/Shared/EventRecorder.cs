@@ -2,10 +2,14 @@ using k8s;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
 
-namespace KvCluster.NodeAgent.Pods;
+namespace KvCluster.Shared;
 
-/// <summary>Posts core/v1 Events about pods as the kubelet does (source kubelet, host = node); a failure to post is only logged.</summary>
-public sealed class EventRecorder(IKubernetes client, string nodeName, ILogger log)
+/// <summary>
+/// Posts core/v1 Events about pods as a Kubernetes component does: its name as the source (kubelet,
+/// default-scheduler), the node as host where there is one, the container as the field path where one is
+/// concerned. Posting does not wait; a failure to post is only logged.
+/// </summary>
+public sealed class EventRecorder(IKubernetes client, string component, string? host, ILogger log, string? action = null)
 {
     public void Normal(V1Pod pod, string? container, string reason, string message) => Post(pod, container, "Normal", reason, message);
 
@@ -25,9 +29,10 @@ public sealed class EventRecorder(IKubernetes client, string nodeName, ILogger l
             Reason = reason,
             Message = message,
             Type = type,
-            Source = new V1EventSource { Component = "kubelet", Host = nodeName },
-            ReportingComponent = "kubelet",
-            ReportingInstance = nodeName,
+            Source = new V1EventSource { Component = component, Host = host },
+            ReportingComponent = component,
+            ReportingInstance = host ?? Environment.MachineName,
+            Action = action,
             FirstTimestamp = now,
             LastTimestamp = now,
             Count = 1,

@@ -1,0 +1,34 @@
+namespace KvCluster.Shared;
+
+/// <summary>One command-line flag: its name, and its value read on demand (after '=', else the next argument).</summary>
+internal sealed class Flag(string name, string? inline, Func<string?> next)
+{
+    public string Name => name;
+
+    /// <summary>True when the value was given after '=' (--plain-http=false); a boolean flag alone means true.</summary>
+    public bool HasInlineValue => inline is not null;
+
+    public string Value() => inline ?? next() ?? throw new ArgumentException($"flag needs an argument: --{name}");
+}
+
+/// <summary>
+/// The flag syntax every KvCluster server takes, Go's as etcd and Kubernetes take it: --name value or
+/// --name=value. Errors are ArgumentExceptions in Go's words, which the programs print and exit 2 on.
+/// </summary>
+internal static class Flags
+{
+    public static void Parse(IReadOnlyList<string> args, Action<Flag> apply)
+    {
+        for (var i = 0; i < args.Count; i++)
+        {
+            var arg = args[i];
+            if (!arg.StartsWith("--", StringComparison.Ordinal))
+            {
+                throw new ArgumentException($"unexpected argument \"{arg}\"");
+            }
+
+            var eq = arg.IndexOf('=');
+            apply(new Flag(eq > 0 ? arg[2..eq] : arg[2..], eq > 0 ? arg[(eq + 1)..] : null, () => i + 1 < args.Count ? args[++i] : null));
+        }
+    }
+}
