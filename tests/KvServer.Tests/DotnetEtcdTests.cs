@@ -91,12 +91,14 @@ public sealed class DotnetEtcdTests : IAsyncLifetime
     [Fact]
     public async Task KeepAliveKeepsALeasedKeyAndRevokeDeletesIt()
     {
-        var lease = await _client.LeaseGrantAsync(new Etcdserverpb.LeaseGrantRequest { TTL = 2 });
-        Assert.Equal(2, lease.TTL);
+        // dotnet-etcd renews every third of the TTL: a 4 s TTL leaves room for a loaded machine's stalls (with 2 s,
+        // one test run lost the key while other test classes ran beside it).
+        var lease = await _client.LeaseGrantAsync(new Etcdserverpb.LeaseGrantRequest { TTL = 4 });
+        Assert.Equal(4, lease.TTL);
         await _client.PutAsync(new Etcdserverpb.PutRequest { Key = ByteString.CopyFromUtf8("leased"), Value = ByteString.CopyFromUtf8("v"), Lease = lease.ID });
         using var cts = new CancellationTokenSource();
         var keepAlive = _client.LeaseKeepAlive(lease.ID, cts.Token);
-        await Task.Delay(TimeSpan.FromSeconds(5)); // well past the 2 s TTL
+        await Task.Delay(TimeSpan.FromSeconds(9)); // well past the 4 s TTL
         Assert.Equal("v", await _client.GetValAsync("leased"));
         await cts.CancelAsync();
         try
