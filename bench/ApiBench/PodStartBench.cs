@@ -10,8 +10,9 @@ namespace KvCluster.ApiBench;
 /// <summary>
 /// podstart: pod start latency on a node, as Kubernetes' pod startup SLI measures it: from the create
 /// request to the pod observed Running through a watch (busybox, already present: no pull). --pods pods
-/// are created at --rate per second (0: all at once, --clients at a time) with spec.nodeName --node;
-/// then they are deleted (graceful, as kubectl does) and the time until the last is gone is reported.
+/// are created at --rate per second (0: all at once, --clients at a time) with spec.nodeName --node (--node ""
+/// leaves it empty, for the scheduler to choose); then they are deleted (graceful, as kubectl does) and the
+/// time until the last is gone is reported.
 /// </summary>
 internal sealed class PodStartBench(Api api, Options opts) : IWorkload
 {
@@ -58,7 +59,7 @@ internal sealed class PodStartBench(Api api, Options opts) : IWorkload
         // Each pod's latency in the order created (null: never seen Running), to tell a slow start from a late backlog.
         report.Json["start_ms_in_creation_order"] = _created.OrderBy(kv => kv.Value)
             .Select(kv => _running.TryGetValue(kv.Key, out var r) ? Samples.Ms(r - kv.Value) : (double?)null).ToArray();
-        report.Lines.Add($"podstart: {latencies.Length}/{_pods} pods Running on {_node} in {createSeconds:0.0} s (rate {(_rate == 0 ? $"all at once, {_clients} clients" : _rate + "/s")})");
+        report.Lines.Add($"podstart: {latencies.Length}/{_pods} pods Running on {(_node.Length == 0 ? "the nodes the scheduler chose" : _node)} in {createSeconds:0.0} s (rate {(_rate == 0 ? $"all at once, {_clients} clients" : _rate + "/s")})");
         report.Lines.Add($"  create → Running (watch), ms: {Samples.Line(latencies)}");
         report.Errors = errors.Total + (_pods - latencies.Length);
         report.Lines.AddRange(errors.Describe());
@@ -78,6 +79,7 @@ internal sealed class PodStartBench(Api api, Options opts) : IWorkload
     {
         var next = 0;
         var started = Stopwatch.GetTimestamp();
+        var nodeName = _node.Length == 0 ? "" : $"\"nodeName\":\"{_node}\",";
         async Task Client()
         {
             while (true)
@@ -101,7 +103,7 @@ internal sealed class PodStartBench(Api api, Options opts) : IWorkload
                 var name = $"start-{api.Run}-{i:D5}";
                 var body = Encoding.UTF8.GetBytes($$$"""
                     {"apiVersion":"v1","kind":"Pod","metadata":{"name":"{{{name}}}","labels":{"{{{PodTemplate.RunLabel}}}":"{{{api.Run}}}"}},
-                     "spec":{"nodeName":"{{{_node}}}","terminationGracePeriodSeconds":1,"containers":[{"name":"c","image":"busybox","command":["sleep","3600"]}]}}
+                     "spec":{{{nodeName}}}"terminationGracePeriodSeconds":1,"containers":[{"name":"c","image":"busybox","command":["sleep","3600"]}]}}
                     """);
                 _created[name] = Stopwatch.GetTimestamp();
                 using var response = await http.PostAsync(api.Pods, Api.JsonBody(body));
