@@ -42,7 +42,7 @@ dotnet src/Controllers/bin/Release/net10.0/controllers.dll --kubeconfig "$kubeco
 pids=($! "${pids[@]}")
 for n in 1 2 3; do
   dotnet src/NodeAgent/bin/Release/net10.0/nodeagent.dll --kubeconfig "$kubeconfig" --node-name "node-$n" --root-dir "$tmp/node-$n" \
-    --container-runtime hollow --port 0 >"$tmp/agent-$n.log" 2>&1 &
+    --container-runtime hollow --max-pods 1000 --port 0 >"$tmp/agent-$n.log" 2>&1 &
   pids=($! "${pids[@]}")
 done
 for n in 1 2 3; do

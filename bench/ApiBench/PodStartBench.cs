@@ -79,7 +79,8 @@ internal sealed class PodStartBench(Api api, Options opts) : IWorkload
     {
         var next = 0;
         var started = Stopwatch.GetTimestamp();
-        var nodeName = _node.Length == 0 ? "" : $"\"nodeName\":\"{_node}\",";
+        // The spec's opening: with the node named, or left for the scheduler.
+        var specStart = _node.Length == 0 ? "{" : $"{{\"nodeName\":\"{_node}\",";
         async Task Client()
         {
             while (true)
@@ -103,7 +104,7 @@ internal sealed class PodStartBench(Api api, Options opts) : IWorkload
                 var name = $"start-{api.Run}-{i:D5}";
                 var body = Encoding.UTF8.GetBytes($$$"""
                     {"apiVersion":"v1","kind":"Pod","metadata":{"name":"{{{name}}}","labels":{"{{{PodTemplate.RunLabel}}}":"{{{api.Run}}}"}},
-                     "spec":{{{nodeName}}}"terminationGracePeriodSeconds":1,"containers":[{"name":"c","image":"busybox","command":["sleep","3600"]}]}}
+                     "spec":{{{specStart}}}"terminationGracePeriodSeconds":1,"containers":[{"name":"c","image":"busybox","command":["sleep","3600"]}]}}
                     """);
                 _created[name] = Stopwatch.GetTimestamp();
                 using var response = await http.PostAsync(api.Pods, Api.JsonBody(body));
