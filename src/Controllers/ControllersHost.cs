@@ -7,7 +7,7 @@ using Prometheus;
 
 namespace KvCluster.Controllers;
 
-/// <summary>Wires the controllers together: the apiserver client, the scheduler, and the health and metrics endpoints.</summary>
+/// <summary>Wires the controllers together: the apiserver client, the scheduler, the node lifecycle controller, and the health and metrics endpoints.</summary>
 public static class ControllersHost
 {
     public static async Task<int> RunAsync(ControllersOptions options, CancellationToken ct)
@@ -32,8 +32,10 @@ public static class ControllersHost
         using var client = new Kubernetes(config);
         var scheduler = new Scheduler.Scheduler(client, options.SchedulerName, loggers.CreateLogger("scheduler"), TimeProvider.System);
         await using var web = await StartEndpointsAsync(options, () => scheduler.Ready, ct);
-        log.LogInformation("controllers: scheduler {Name}; health and metrics on {Address}", options.SchedulerName, web.Urls.FirstOrDefault());
-        await scheduler.RunAsync(ct);
+        log.LogInformation("controllers: scheduler {Name}, node lifecycle (grace {Grace}); health and metrics on {Address}", options.SchedulerName, options.NodeMonitorGracePeriod, web.Urls.FirstOrDefault());
+        var lifecycle = new NodeLifecycle.NodeLifecycleController(client, scheduler.Nodes, options.NodeMonitorGracePeriod, options.NodeMonitorPeriod,
+            loggers.CreateLogger("nodelifecycle"), TimeProvider.System);
+        await Task.WhenAll(scheduler.RunAsync(ct), lifecycle.RunAsync(ct));
         log.LogInformation("controllers stopped");
         return 0;
     }

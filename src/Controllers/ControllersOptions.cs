@@ -17,6 +17,12 @@ public sealed record ControllersOptions
 
     public int Port { get; init; } = 10259;
 
+    /// <summary>--node-monitor-grace-period: how long a node may go unheard (Lease, status) before it is marked Unknown and tainted unreachable.</summary>
+    public TimeSpan NodeMonitorGracePeriod { get; init; } = TimeSpan.FromSeconds(40);
+
+    /// <summary>--node-monitor-period: how often the nodes' health is checked.</summary>
+    public TimeSpan NodeMonitorPeriod { get; init; } = TimeSpan.FromSeconds(5);
+
     public static ControllersOptions Parse(IReadOnlyList<string> args)
     {
         var o = new ControllersOptions();
@@ -30,6 +36,8 @@ public sealed record ControllersOptions
                 Port = int.TryParse(f.Value(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var p) && p is >= 0 and <= 65535
                     ? p : throw new ArgumentException($"invalid value for --{f.Name}: want a port number (0-65535)"),
             },
+            "node-monitor-grace-period" => o with { NodeMonitorGracePeriod = f.Duration() },
+            "node-monitor-period" => o with { NodeMonitorPeriod = f.Duration() },
             _ => throw new ArgumentException($"unknown flag: --{f.Name}"),
         });
 

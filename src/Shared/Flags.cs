@@ -9,6 +9,25 @@ internal sealed class Flag(string name, string? inline, Func<string?> next)
     public bool HasInlineValue => inline is not null;
 
     public string Value() => inline ?? next() ?? throw new ArgumentException($"flag needs an argument: --{name}");
+
+    /// <summary>A Go duration, as Kubernetes' flags take them: "500ms", "10s", "1m", "1h".</summary>
+    public TimeSpan Duration()
+    {
+        var text = Value();
+        var unit = text.EndsWith("ms", StringComparison.Ordinal) ? "ms" : text.Length > 0 ? text[^1..] : "";
+        return double.TryParse(text[..^unit.Length], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value) && value >= 0
+            ? unit switch
+            {
+                "ms" => TimeSpan.FromMilliseconds(value),
+                "s" => TimeSpan.FromSeconds(value),
+                "m" => TimeSpan.FromMinutes(value),
+                "h" => TimeSpan.FromHours(value),
+                _ => throw Invalid(text),
+            }
+            : throw Invalid(text);
+    }
+
+    private ArgumentException Invalid(string text) => new($"invalid value \"{text}\" for --{name}: want a duration such as 500ms, 10s, 1m");
 }
 
 /// <summary>

@@ -50,7 +50,7 @@ public sealed record ApiServerOptions
             "data-dir" => o with { DataDir = f.Value() },
             "cert-dir" => o with { CertDir = f.Value() },
             "plain-http" => o with { PlainHttp = !f.HasInlineValue || bool.Parse(f.Value()) },
-            "watch-bookmark-interval" => o with { BookmarkInterval = Duration(f.Value()) },
+            "watch-bookmark-interval" => o with { BookmarkInterval = f.Duration() },
             "service-cluster-ip-range" => o with { ServiceClusterIpRange = System.Net.IPNetwork.Parse(f.Value()) },
             "service-node-port-range" => o with { ServiceNodePortRange = PortRange(f.Value()) },
             "watch-cache-size" => o with { WatchCacheSize = int.Parse(f.Value(), CultureInfo.InvariantCulture) },
@@ -66,23 +66,5 @@ public sealed record ApiServerOptions
         return parts.Length == 2 && int.TryParse(parts[0], out var first) && int.TryParse(parts[1], out var last) && first <= last
             ? (first, last)
             : throw new ArgumentException($"invalid port range \"{text}\" (want e.g. 30000-32767)");
-    }
-
-    /// <summary>A Go-style duration: "500ms", "10s", "1m".</summary>
-    private static TimeSpan Duration(string text)
-    {
-        if (text.EndsWith("ms", StringComparison.Ordinal))
-        {
-            return TimeSpan.FromMilliseconds(double.Parse(text[..^2], CultureInfo.InvariantCulture));
-        }
-
-        var value = double.Parse(text[..^1], CultureInfo.InvariantCulture);
-        return text[^1] switch
-        {
-            's' => TimeSpan.FromSeconds(value),
-            'm' => TimeSpan.FromMinutes(value),
-            'h' => TimeSpan.FromHours(value),
-            _ => throw new ArgumentException($"invalid duration \"{text}\""),
-        };
     }
 }
