@@ -73,10 +73,12 @@ public sealed partial class EtcdctlMatrixTests : IAsyncLifetime
     [Fact]
     public async Task ShortLeaseExpiresAndDeletesItsKeys()
     {
-        var id = LeaseId().Match(await Ok("lease grant 2")).Groups[1].Value;
+        // 5 s: each etcdctl run is a process start, and on a loaded machine two of them took over 2 s (the lease
+        // expired before the put that attaches to it).
+        var id = LeaseId().Match(await Ok("lease grant 5")).Groups[1].Value;
         await Ok($"put --lease={id} a 1");
         await Ok($"put --lease={id} b 2");
-        var deadline = DateTime.UtcNow.AddSeconds(15);
+        var deadline = DateTime.UtcNow.AddSeconds(20);
         while (DateTime.UtcNow < deadline && (await Ok("get a b")).Length > 0)
         {
             await Task.Delay(250);
