@@ -19,16 +19,7 @@ public static class ControllersHost
             o.UseUtcTimestamp = true;
         }).SetMinimumLevel(LogLevel.Information).AddFilter("Microsoft.AspNetCore", LogLevel.Warning));
         var log = loggers.CreateLogger("controllers");
-        KubernetesClientConfiguration config;
-        try
-        {
-            config = KubernetesClientConfiguration.BuildConfigFromConfigFile(options.Kubeconfig);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            throw new ArgumentException($"--kubeconfig {options.Kubeconfig}: cannot load it: {e.Message}", e);
-        }
-
+        var config = Shared.Kubeconfig.Load(options.Kubeconfig);
         using var client = new Kubernetes(config);
         var scheduler = new Scheduler.Scheduler(client, options.SchedulerName, loggers.CreateLogger("scheduler"), TimeProvider.System);
         await using var web = await StartEndpointsAsync(options, () => scheduler.Ready, ct);

@@ -28,7 +28,7 @@ public static class NodeAgentHost
             o.UseUtcTimestamp = true;
         }).SetMinimumLevel(LogLevel.Information).AddFilter("Microsoft.AspNetCore", LogLevel.Warning));
         var log = loggers.CreateLogger("nodeagent");
-        var config = LoadKubeconfig(options.Kubeconfig);
+        var config = Kubeconfig.Load(options.Kubeconfig);
         using var client = new Kubernetes(config);
         Directory.CreateDirectory(options.RootDir);
         var images = new ImageStore(options.RootDir);
@@ -58,19 +58,6 @@ public static class NodeAgentHost
         await heartbeat;
         log.LogInformation("nodeagent {Node} stopped", options.NodeName);
         return 0;
-    }
-
-    private static KubernetesClientConfiguration LoadKubeconfig(string path)
-    {
-        try
-        {
-            return KubernetesClientConfiguration.BuildConfigFromConfigFile(path);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            // A missing or malformed file: the client library's own exceptions (even a NullReferenceException for an empty one).
-            throw new ArgumentException($"--kubeconfig {path}: cannot load it: {e.Message}", e);
-        }
     }
 
     /// <summary>--client-ca-file, else the kubeconfig's certificate authority: who may call the kubelet API (the apiserver's client certificate).</summary>
